@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// Quell: a Redis-backed task queue for long-running sync jobs.
+// No package dependencies (user's wish): Foundation, Glibc, Dispatch,
+// Synchronization and the system C library hiredis only.
+import PackageDescription
+
+let package = Package(
+    name: "Quell",
+    products: [
+        .library(name: "Quell", targets: ["Quell"]),
+        .library(name: "QuellHTTP", targets: ["QuellHTTP"]),
+        .executable(name: "quell", targets: ["quell"]),
+        .executable(name: "quell-bench", targets: ["QuellBench"]),
+    ],
+    targets: [
+        // hiredis 0.14 from Debian's libhiredis-dev. No `pkgConfig:` on purpose:
+        // pkg-config adds -D_FILE_OFFSET_BITS=64, which SwiftPM rejects with a
+        // warning on every build; the header is on the default include path.
+        .systemLibrary(
+            name: "CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // The library: Redis layer, job store, worker runtime. Knows nothing of
+        // HTTP or terminals.
+        .target(
+            name: "Quell",
+            dependencies: ["CHiredis"],
+            resources: [.embedInCode("Scripts")]
+        ),
+        // HTTP/1.1 server. Knows nothing of jobs.
+        .target(name: "QuellHTTP"),
+        // The v1 HTTP API: routes from QuellHTTP onto the Quell client API.
+        .target(name: "QuellAPI", dependencies: ["Quell", "QuellHTTP"]),
+        // Terminal control (raw mode, alternate screen, keys, size). Knows nothing of jobs.
+        .target(name: "QuellTerminal"),
+        // The commands of the `quell` executable: argument parsing, api, worker,
+        // monitor, jobs, enqueue, demo.
+        .target(name: "QuellCLI", dependencies: ["Quell", "QuellAPI", "QuellHTTP", "QuellTerminal"]),
+        .executableTarget(name: "quell", dependencies: ["QuellCLI"]),
+        .executableTarget(name: "QuellBench", dependencies: ["Quell"]),
+        .testTarget(name: "QuellTests", dependencies: ["Quell"]),
+        .testTarget(name: "QuellHTTPTests", dependencies: ["QuellHTTP"]),
+        .testTarget(name: "QuellAPITests", dependencies: ["QuellAPI", "Quell", "QuellHTTP"]),
+        .testTarget(name: "QuellCLITests", dependencies: ["QuellCLI", "Quell", "QuellTerminal"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

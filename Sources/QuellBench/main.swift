@@ -1,0 +1,2 @@
+import Quell
+print(Quell.version)

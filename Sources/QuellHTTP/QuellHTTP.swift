@@ -1,0 +1,1 @@
+// QuellHTTP module
