@@ -1,0 +1,274 @@
+import Dispatch
+import Foundation
+import Glibc
+import Synchronization
+
+/// A Redis client shared by many concurrent callers.
+///
+/// One connection, driven by one thread of its own (never Swift's cooperative
+/// pool). Callers enqueue commands and suspend; the thread takes everything
+/// queued, writes it with one `write(2)` and resumes each caller as its replies
+/// arrive. So 100 jobs finishing at once cost a few round trips, not 100.
+///
+/// Blocking commands (`BLMOVE`, `XREAD BLOCK`) hold the connection: give them a
+/// client of their own whose `commandTimeout` exceeds the block time.
+///
+/// On a dropped connection, commands in flight fail with `.connectionLost`
+/// (they may have been applied; the caller decides). The next command
+/// reconnects; failed connects back off exponentially with jitter, and while
+/// backing off commands fail fast with the last connect error.
+public final class RedisClient: Sendable {
+    public let url: RedisURL
+    public let options: RedisOptions
+    private let backoff: Backoff
+
+    private struct Request {
+        let commands: [RedisCommand]
+        let timeout: Double?
+        let continuation: CheckedContinuation<[RedisReply], any Error>
+    }
+
+    private struct State {
+        var queue: [Request] = []
+        var sleeping = false
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let interrupt: WakePipe
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Counters for benchmarks and `/metrics`.
+    public struct Statistics: Sendable {
+        /// Batches written (each one `write(2)` and its replies: one round trip).
+        public var roundTrips = 0
+        /// Commands sent.
+        public var commands = 0
+        /// Successful connects, including the first.
+        public var connects = 0
+    }
+    private let stats = Mutex(Statistics())
+
+    /// What this client has done so far.
+    public var statistics: Statistics { stats.withLock { $0 } }
+
+    public init(url: RedisURL, options: RedisOptions = RedisOptions(), backoff: Backoff = Backoff()) {
+        self.url = url
+        self.options = options
+        self.backoff = backoff
+        self.interrupt = WakePipe()
+        let thread = Thread { [self] in self.run() }
+        thread.name = options.clientName ?? "quell-redis"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    deinit {
+        interrupt.close()
+    }
+
+    /// Sends one command. Error replies throw `RedisError.server`.
+    @discardableResult
+    public func send(_ command: RedisCommand, timeout: Double? = nil) async throws -> RedisReply {
+        let replies = try await submit([command], timeout: timeout)
+        return try replies[0].orThrow()
+    }
+
+    /// Sends one command built from its words.
+    @discardableResult
+    public func send(_ name: String, _ arguments: any RedisArgument...) async throws -> RedisReply {
+        try await send(RedisCommand(name, arguments))
+    }
+
+    /// Sends commands in one batch; replies come back in order, error replies
+    /// as `.error` values. Connection failures throw.
+    public func pipeline(_ commands: [RedisCommand], timeout: Double? = nil) async throws -> [RedisReply] {
+        if commands.isEmpty { return [] }
+        return try await submit(commands, timeout: timeout)
+    }
+
+    /// Stops the thread; queued and later commands fail with `.closed`.
+    public func close() {
+        let wasClosed = state.withLock { s -> Bool in
+            let was = s.closed
+            s.closed = true
+            return was
+        }
+        if wasClosed { return }
+        interrupt.signal()
+        wake.signal()
+        finished.wait()
+    }
+
+    private func submit(_ commands: [RedisCommand], timeout: Double?) async throws -> [RedisReply] {
+        try await withCheckedThrowingContinuation { continuation in
+            let request = Request(commands: commands, timeout: timeout, continuation: continuation)
+            let (accepted, wakeThread) = state.withLock { s -> (Bool, Bool) in
+                if s.closed { return (false, false) }
+                s.queue.append(request)
+                if s.sleeping {
+                    s.sleeping = false
+                    return (true, true)
+                }
+                return (true, false)
+            }
+            if !accepted {
+                continuation.resume(throwing: RedisError.closed)
+            } else if wakeThread {
+                wake.signal()
+            }
+        }
+    }
+
+    /// Blocks the connection thread until there is work; nil once closed.
+    private func takeBatch() -> [Request]? {
+        while true {
+            let taken = state.withLock { s -> [Request]?? in
+                if s.closed { return .some(nil) }
+                if s.queue.isEmpty {
+                    s.sleeping = true
+                    return nil
+                }
+                let batch = s.queue
+                s.queue.removeAll(keepingCapacity: true)
+                return .some(batch)
+            }
+            if let taken { return taken }
+            wake.wait()
+        }
+    }
+
+    private func run() {
+        var connection: RedisConnection? = nil
+        var lastConnectError: RedisError? = nil
+        var nextConnectAt = 0.0
+        var attempt = 0
+        while let batch = takeBatch() {
+            if connection == nil || !(connection!.isAliveWhileIdle()) {
+                connection = nil
+                let now = RedisConnection.now()
+                if now < nextConnectAt, let error = lastConnectError {
+                    fail(batch, error)
+                    continue
+                }
+                do {
+                    connection = try RedisConnection(url: url, options: options, interruptFD: interrupt.readFD)
+                    stats.withLock { $0.connects += 1 }
+                    attempt = 0
+                    lastConnectError = nil
+                } catch {
+                    lastConnectError = error
+                    nextConnectAt = RedisConnection.now() + backoff.delay(attempt: attempt)
+                    attempt += 1
+                    fail(batch, error)
+                    continue
+                }
+            }
+            let conn = connection!
+            var commands: [RedisCommand] = []
+            var timeout: Double? = nil
+            if batch.count == 1 {
+                commands = batch[0].commands
+                timeout = batch[0].timeout
+            } else {
+                for r in batch {
+                    commands.append(contentsOf: r.commands)
+                    if let t = r.timeout { timeout = max(timeout ?? 0, t) }
+                }
+            }
+            stats.withLock {
+                $0.roundTrips += 1
+                $0.commands += commands.count
+            }
+            var done = 0
+            do throws(RedisError) {
+                try conn.write(commands, timeout: timeout)
+                for request in batch {
+                    var replies: [RedisReply] = []
+                    replies.reserveCapacity(request.commands.count)
+                    for _ in request.commands { replies.append(try conn.readReply(timeout: timeout)) }
+                    request.continuation.resume(returning: replies)
+                    done += 1
+                }
+            } catch {
+                connection = nil
+                let reported: RedisError
+                switch error {
+                case .closed: reported = .closed
+                case .timeout, .protocolError: reported = error
+                default: reported = .connectionLost("\(error): the command may have been applied")
+                }
+                fail(batch[done...], reported)
+            }
+        }
+        connection?.close()
+        // Closed: fail whatever is still queued.
+        let rest = state.withLock { s -> [Request] in
+            let q = s.queue
+            s.queue.removeAll()
+            return q
+        }
+        fail(rest[...], .closed)
+        finished.signal()
+    }
+
+    private func fail(_ requests: [Request], _ error: RedisError) { fail(requests[...], error) }
+
+    private func fail(_ requests: ArraySlice<Request>, _ error: RedisError) {
+        for r in requests { r.continuation.resume(throwing: error) }
+    }
+}
+
+/// Exponential backoff with full jitter: attempt n waits a random time in
+/// [base·2ⁿ / 2, base·2ⁿ], capped at `max`.
+public struct Backoff: Sendable {
+    public var base: Double
+    public var max: Double
+
+    public init(base: Double = 0.05, max: Double = 2) {
+        self.base = base
+        self.max = max
+    }
+
+    /// Seconds to wait before attempt `attempt + 1` (attempt 0 = the first retry).
+    public func delay(attempt: Int) -> Double {
+        let ceiling = Swift.min(max, base * pow(2, Double(Swift.min(attempt, 30))))
+        return Double.random(in: (ceiling / 2)...ceiling)
+    }
+}
+
+/// A pipe used to wake a thread blocked in `poll(2)`.
+final class WakePipe: Sendable {
+    let readFD: Int32
+    let writeFD: Int32
+
+    init() {
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) != 0 {
+            fatalError("pipe failed: \(String(cString: strerror(errno)))")
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        readFD = fds[0]
+        writeFD = fds[1]
+    }
+
+    func signal() {
+        var b: UInt8 = 1
+        _ = Glibc.write(writeFD, &b, 1)
+    }
+
+    /// Empties the pipe after a wake-up.
+    func drain() {
+        var buf = [UInt8](repeating: 0, count: 64)
+        while Glibc.read(readFD, &buf, buf.count) > 0 {}
+    }
+
+    func close() {
+        _ = Glibc.close(readFD)
+        _ = Glibc.close(writeFD)
+    }
+}

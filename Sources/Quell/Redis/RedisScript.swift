@@ -1,0 +1,67 @@
+/// A Lua script run with `EVALSHA`, loaded again transparently when Redis
+/// answers `NOSCRIPT` (after `SCRIPT FLUSH` or a restart). `NOSCRIPT` means
+/// the script did not run, so retrying it is always safe.
+public struct RedisScript: Sendable {
+    public let name: String
+    public let source: String
+    /// SHA-1 of `source`, as Redis names it.
+    public let sha1: String
+
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
+        self.sha1 = SHA1.hex(source)
+    }
+
+    /// The `EVALSHA` command for these keys and arguments.
+    public func command(keys: [String], arguments: [any RedisArgument]) -> RedisCommand {
+        var c = RedisCommand("EVALSHA", sha1, keys.count)
+        for k in keys { c.append(k) }
+        for a in arguments { c.append(a) }
+        return c
+    }
+}
+
+extension RedisReply {
+    var isNoScript: Bool {
+        if case .error(let m) = self { return m.hasPrefix("NOSCRIPT") }
+        return false
+    }
+}
+
+extension RedisClient {
+    /// Runs a script. Error replies throw `RedisError.server`.
+    @discardableResult
+    public func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws -> RedisReply {
+        try await runAll(script, [script.command(keys: keys, arguments: arguments)])[0].orThrow()
+    }
+
+    /// Runs many calls of one script in one batch; replies in order, error
+    /// replies as values. Calls refused with `NOSCRIPT` are sent again, in
+    /// order, after loading the script.
+    public func runAll(_ script: RedisScript, _ calls: [RedisCommand]) async throws -> [RedisReply] {
+        var replies = try await pipeline(calls)
+        let missing = replies.indices.filter { replies[$0].isNoScript }
+        if missing.isEmpty { return replies }
+        var retry = [RedisCommand("SCRIPT", "LOAD", script.source)]
+        retry.append(contentsOf: missing.map { calls[$0] })
+        let again = try await pipeline(retry)
+        if case .error(let m) = again[0] {
+            throw RedisError.server("SCRIPT LOAD \(script.name): \(m)")
+        }
+        for (i, index) in missing.enumerated() { replies[index] = again[i + 1] }
+        return replies
+    }
+}
+
+extension RedisConnection {
+    /// Runs a script on this synchronous connection, loading it on `NOSCRIPT`.
+    public func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument], timeout: Double? = nil) throws(RedisError) -> RedisReply {
+        let command = script.command(keys: keys, arguments: arguments)
+        let reply = try send(command, timeout: timeout)
+        if !reply.isNoScript { return reply }
+        let loaded = try send(RedisCommand("SCRIPT", "LOAD", script.source))
+        if case .error(let m) = loaded { throw .server("SCRIPT LOAD \(script.name): \(m)") }
+        return try send(command, timeout: timeout)
+    }
+}

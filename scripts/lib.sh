@@ -1,0 +1,43 @@
+# Shared by scripts/*: installing what a fresh Debian machine lacks, ports, Redis.
+
+quell_apt_install() {
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "installing: $*"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# redis-server (with redis-cli, redis-benchmark from redis-tools),
+# hiredis headers, and tmux for the monitor's end-to-end test.
+quell_install_dependencies() {
+  local need=()
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+  [[ -f /usr/include/hiredis/hiredis.h ]] || need+=(libhiredis-dev)
+  command -v tmux >/dev/null 2>&1 || need+=(tmux)
+  if ((${#need[@]})); then quell_apt_install "${need[@]}"; fi
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+quell_free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+quell_wait_for_redis() {
+  local port=$1
+  for _ in $(seq 1 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  return 1
+}
