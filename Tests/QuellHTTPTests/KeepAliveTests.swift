@@ -15,17 +15,18 @@ import Testing
             let port = server.port
             let bodies = try await onThread { () throws -> [String] in
                 let c = try TestClient(port: port)
-                return try (1...5).map { i in
+                let texts = try (1...5).map { i in
                     c.send(request("GET", "/r\(i)"))
                     let r = try c.readResponse()
                     #expect(r.header("Connection") == nil)
                     return r.text
                 }
+                #expect(server.connectionCount == 1)
+                return texts
             }
             let peers = Set(bodies.map { $0.split(separator: " ").last! })
             #expect(bodies.first == "/r1 from \(peers.first!)")
             #expect(peers.count == 1)
-            #expect(server.connectionCount == 1)
         }
     }
 

@@ -78,6 +78,9 @@ import Testing
             }
             #expect(status == 200)
             #expect(closed)
+            // The server's thread deregisters just after closing the socket.
+            let deadline = ContinuousClock.now + .seconds(1)
+            while server.connectionCount > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             #expect(server.connectionCount == 0)
         }
     }
