@@ -70,7 +70,9 @@ public struct HTTPStatus: Hashable, Sendable, ExpressibleByIntegerLiteral, Custo
     /// A status from an integer literal, e.g. `let s: HTTPStatus = 404`.
     public init(integerLiteral value: Int) { self.init(value) }
 
+    /// Equal when the codes are (reason phrases are not compared).
     public static func == (a: HTTPStatus, b: HTTPStatus) -> Bool { a.code == b.code }
+    /// Hashes the code only.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     /// `code reason`, e.g. `404 Not Found`.
@@ -238,6 +240,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         return false
     }
 
+    /// Same fields in the same order (names compared exactly).
     public static func == (a: HTTPHeaders, b: HTTPHeaders) -> Bool {
         a.fields.count == b.fields.count
             && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }

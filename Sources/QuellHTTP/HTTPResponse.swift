@@ -1,6 +1,7 @@
 import Foundation
 
-/// A request handler. Runs on Swift's cooperative pool; it must not block a thread.
+/// A request handler. It starts on the connection's own thread and, after its first
+/// suspension, continues on Swift's cooperative pool: it must not block.
 public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
 
 /// The producer of a streaming body. Write with the writer; return (or throw) to end the

@@ -56,6 +56,9 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds, listens and starts accepting on a thread of its own. Returns once listening.
+    /// The host is resolved here, on the calling thread: give a numeric address or a name
+    /// from /etc/hosts when calling from async code. The server runs until `shutdown`;
+    /// dropping the last reference does not stop it.
     public func start() throws(HTTPServerError) {
         try core.start()
     }
@@ -71,7 +74,8 @@ public final class HTTPServer: Sendable {
     /// streams (their writes throw, their tasks are cancelled). After `grace`, the remaining
     /// connections are closed and their handler tasks cancelled. Returns when every
     /// connection is closed (or, for a handler that ignores cancellation, one second after
-    /// the grace period). Calling it again waits again.
+    /// the grace period). If the calling task is cancelled, the grace period ends at once.
+    /// Calling it again waits again.
     public func shutdown(grace: Duration = .seconds(30)) async {
         await core.shutdown(grace: grace)
     }
@@ -117,7 +121,13 @@ final class ServerCore: Sendable {
             guard !s.started, !shuttingDown else { throw .alreadyStarted }
             s.started = true
         }
-        let listener = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+        let listener: (fd: Int32, port: Int)
+        do {
+            listener = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+        } catch {
+            state.withLock { $0.started = false }
+            throw error
+        }
         state.withLock {
             $0.port = listener.port
             $0.accepting = true
