@@ -88,7 +88,7 @@ final class HTTPConnection {
         case .bytes(let body):
             let keepAlive = request.keepAlive && !core.shuttingDown
                 && !response.headers.containsToken("close", in: "Connection")
-            let head = serializeHead(response, request: request, bodyLength: body.count, keepAlive: keepAlive)
+            let head = serializeHead(response, version: request.version, bodyLength: body.count, keepAlive: keepAlive)
             let sendBody = request.method != .head && Self.allowsBody(response.status)
             let ok: Bool
             if sendBody && !body.isEmpty && body.count <= 64 * 1024 {
@@ -124,7 +124,7 @@ final class HTTPConnection {
     /// `StreamChannel`; this thread writes them, and watches the socket so that a client
     /// going away (or shutdown) ends the stream at once.
     private func runStream(_ response: HTTPResponse, body: @escaping HTTPStreamBody, request: HTTPRequest) {
-        let head = serializeHead(response, request: request, bodyLength: nil, keepAlive: false)
+        let head = serializeHead(response, version: request.version, bodyLength: nil, keepAlive: false)
         guard Socket.sendAll(fd, head), request.method != .head else { return }
         guard let channel = StreamChannel() else { return }
         let writer = HTTPBodyWriter(channel: channel)
@@ -184,7 +184,7 @@ final class HTTPConnection {
     }
 
     /// Status line and header fields. `bodyLength` nil means a streamed body (no Content-Length).
-    private func serializeHead(_ response: HTTPResponse, request: HTTPRequest, bodyLength: Int?, keepAlive: Bool) -> [UInt8] {
+    private func serializeHead(_ response: HTTPResponse, version: HTTPVersion, bodyLength: Int?, keepAlive: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         out.append(contentsOf: "HTTP/1.1 \(response.status.code) ".utf8)
@@ -213,7 +213,7 @@ final class HTTPConnection {
         }
         if !keepAlive {
             out.append(contentsOf: "Connection: close\r\n".utf8)
-        } else if request.version == .http1_0 {
+        } else if version == .http1_0 {
             out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
         out.append(contentsOf: crlf)
@@ -229,8 +229,7 @@ final class HTTPConnection {
     private func sendError(_ status: HTTPStatus, code: String, message: String) -> Bool {
         let response = HTTPResponse.error(status, code: code, message: message)
         let body = response.bodyBytes ?? []
-        let request = HTTPRequest(target: "/")
-        return Socket.sendAll(fd, serializeHead(response, request: request, bodyLength: body.count, keepAlive: false) + body)
+        return Socket.sendAll(fd, serializeHead(response, version: .http1_1, bodyLength: body.count, keepAlive: false) + body)
     }
 
     // MARK: Reading
