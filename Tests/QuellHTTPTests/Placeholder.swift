@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderQuellHTTPTests() { #expect(Bool(true)) }
