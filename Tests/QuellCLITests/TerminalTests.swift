@@ -127,8 +127,9 @@ private func localFlags(_ fd: Int32) -> tcflag_t {
             if keys.count == 6 { break }
         }
         #expect(keys == [.character("j"), .down, .character("q"), .pageDown, .ctrlC, .escape])
-        close(fds[1])
         reader.stop()
+        await reader.join()  // before the deferred close of the read end
+        close(fds[1])
     }
 
     @Test func keyReaderFinishesAtEndOfInput() async {
@@ -142,6 +143,13 @@ private func localFlags(_ fd: Int32) -> tcflag_t {
         var keys: [Key] = []
         for await key in reader.keys { keys.append(key) }
         #expect(keys == [.character("a"), .character("b")])
+        await reader.join()
+    }
+
+    @Test func joinReturnsForAReaderNeverStarted() async {
+        let reader = KeyReader(fd: -1)
+        reader.stop()
+        await reader.join()
     }
 
     @Test func signalWatcherCallsTheHandler() async throws {
