@@ -68,13 +68,45 @@ public struct StyledLine: Sendable, Equatable {
         return line
     }
 
+    /// The line without trailing spaces (so plain output has none).
+    public func trimmingTrailingSpaces() -> StyledLine {
+        var spans = spans
+        while let last = spans.last {
+            let trimmed = String(last.text.reversed().drop { $0 == " " }.reversed())
+            if trimmed.isEmpty {
+                spans.removeLast()
+                continue
+            }
+            spans[spans.count - 1].text = trimmed
+            break
+        }
+        return StyledLine(spans)
+    }
+
+    /// Right-aligned in exactly `targetWidth` columns (clipped first).
+    public func fittedRight(to targetWidth: Int) -> StyledLine {
+        let line = clipped(to: targetWidth)
+        let missing = targetWidth - line.width
+        guard missing > 0 else { return line }
+        return StyledLine([Span(String(repeating: " ", count: missing))] + line.spans)
+    }
+
     /// The line as a string; `extra` attributes (e.g. `.inverse` for a
     /// selected row) are added to every span.
     public func render(_ style: Style, extra: [Style.Attribute] = []) -> String {
         var out = ""
+        var pending = ""
+        var pendingAttributes: [Style.Attribute] = []
+        // Adjacent spans with the same attributes share one escape sequence.
         for span in spans {
-            out += style.apply(span.text, extra + span.attributes)
+            let attributes = extra + span.attributes
+            if attributes != pendingAttributes {
+                out += style.apply(pending, pendingAttributes)
+                pending = ""
+                pendingAttributes = attributes
+            }
+            pending += span.text
         }
-        return out
+        return out + style.apply(pending, pendingAttributes)
     }
 }

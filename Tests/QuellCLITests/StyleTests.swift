@@ -46,6 +46,10 @@ import Testing
         #expect(line.render(.plain) == "ab  ")
         #expect(line.render(Style(enabled: true)) == "\u{1B}[1mab\u{1B}[0m  ")
         #expect(line.render(Style(enabled: true), extra: [.inverse]) == "\u{1B}[7;1mab\u{1B}[0m\u{1B}[7m  \u{1B}[0m")
+        var same = StyledLine("a", [.bold])
+        same.append("b", [.bold])
+        same.append("c")
+        #expect(same.render(Style(enabled: true)) == "\u{1B}[1mab\u{1B}[0mc")  // one sequence for "ab"
     }
 
     @Test func frameRedrawsFromHomeWithoutTrailingNewline() {
@@ -53,5 +57,18 @@ import Testing
         #expect(frame == "\u{1B}[H" + "one\u{1B}[0m\u{1B}[K" + "\r\n" + "two\u{1B}[0m\u{1B}[K" + "\u{1B}[J")
         #expect(ANSI.moveCursor(row: 3, column: 7) == "\u{1B}[3;7H")
         #expect(ANSI.moveCursor(row: 0, column: -1) == "\u{1B}[1;1H")
+    }
+}
+
+@Suite struct StyledLineTrimTests {
+    @Test func trimAndRightAlign() {
+        var line = StyledLine("ab", [.bold])
+        line.append("  ")
+        line.append(" ", [.dim])
+        #expect(line.trimmingTrailingSpaces().spans == [Span("ab", [.bold])])
+        #expect(StyledLine("   ").trimmingTrailingSpaces().spans.isEmpty)
+        #expect(StyledLine("a b ").trimmingTrailingSpaces().plainText == "a b")
+        #expect(StyledLine("ab").fittedRight(to: 4).plainText == "  ab")
+        #expect(StyledLine("abcdef").fittedRight(to: 4).plainText == "abc…")
     }
 }
