@@ -105,12 +105,18 @@ public final class TerminalSession: Sendable {
     /// Whether raw mode is currently on.
     public var isRaw: Bool { state.withLock { $0.original != nil } }
 
+    /// The signals after which `start` restores the terminal by default.
+    public static let exitSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
     /// Enters raw mode, the alternate screen and hides the cursor (each
-    /// optional), and registers the exit and signal restore hooks.
+    /// optional), and registers the restore hooks: at process exit, and on
+    /// `restoreOnSignals`. After restoring on a signal, `onSignal` runs; when
+    /// nil, the process dies of that signal (the usual exit status).
     public func start(rawMode: Bool = true, alternateScreen: Bool = true, hideCursor: Bool = true,
-                      restoreOnSignals: Bool = true) throws(TerminalError) {
+                      restoreOnSignals: [Int32] = TerminalSession.exitSignals,
+                      onSignal: (@Sendable (Int32) -> Void)? = nil) throws(TerminalError) {
         ActiveSessions.shared.register(self)
-        if restoreOnSignals { installSignalHandlers() }
+        if !restoreOnSignals.isEmpty { installSignalHandlers(restoreOnSignals, onSignal: onSignal) }
         if rawMode { try enterRawMode() }
         if alternateScreen { enterAlternateScreen() }
         if hideCursor { self.hideCursor() }
@@ -202,15 +208,19 @@ public final class TerminalSession: Sendable {
         ActiveSessions.shared.unregister(self)
     }
 
-    private func installSignalHandlers() {
+    private func installSignalHandlers(_ signals: [Int32], onSignal: (@Sendable (Int32) -> Void)?) {
         signalWatcher.withLock { watcher in
             guard watcher == nil else { return }
             // A signal the process inherited as ignored (e.g. SIGHUP under
             // nohup) stays ignored.
-            let signals = [SIGINT, SIGTERM, SIGHUP].filter { SignalWatcher.disposition(of: $0) != .ignore }
-            watcher = SignalWatcher(signals) { [weak self] signal in
+            let watched = signals.filter { SignalWatcher.disposition(of: $0) != .ignore }
+            watcher = SignalWatcher(watched) { [weak self] signal in
                 self?.restore()
                 ActiveSessions.shared.restoreAll()
+                if let onSignal {
+                    onSignal(signal)
+                    return
+                }
                 // Die of the same signal so the parent sees the usual status.
                 Glibc.signal(signal, SIG_DFL)
                 kill(getpid(), signal)

@@ -84,7 +84,7 @@ private func localFlags(_ fd: Int32) -> tcflag_t {
         #expect(before & tcflag_t(ICANON) != 0)
 
         let session = TerminalSession(input: pty.secondary, output: pty.secondary)
-        try session.start(restoreOnSignals: false)
+        try session.start(restoreOnSignals: [])
         #expect(session.isRaw)
         #expect(localFlags(pty.secondary) & tcflag_t(ICANON | ECHO | ISIG) == 0)
         let entered = pty.drainOutput()
@@ -103,6 +103,49 @@ private func localFlags(_ fd: Int32) -> tcflag_t {
 
         session.restore()  // idempotent: writes nothing more
         #expect(pty.drainOutput() == "")
+    }
+
+    @Test func aSignalRestoresTheTerminal() async throws {
+        let pty = try PseudoTerminal()
+        let before = localFlags(pty.secondary)
+        let received = Mutex<[Int32]>([])
+        let session = TerminalSession(input: pty.secondary, output: pty.secondary)
+        try session.start(restoreOnSignals: [SIGUSR2]) { signal in received.withLock { $0.append(signal) } }
+        defer { session.stop() }
+        #expect(session.isRaw)
+        _ = pty.drainOutput()
+        // Registration is asynchronous: signal until the handler has run.
+        for _ in 0..<200 where received.withLock({ $0.isEmpty }) {
+            kill(getpid(), SIGUSR2)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(received.withLock { $0.first } == SIGUSR2)
+        #expect(!session.isRaw)
+        #expect(localFlags(pty.secondary) == before)
+        let output = pty.drainOutput()
+        #expect(output.contains(ANSI.leaveAlternateScreen))
+        #expect(output.contains(ANSI.showCursor))
+    }
+
+    @Test func resizesAreReported() async throws {
+        let pty = try PseudoTerminal()
+        pty.setSize(rows: 24, columns: 80)
+        let seen = Mutex<TerminalSize?>(nil)
+        let resizes = Terminal.resizes(fd: pty.secondary)
+        let listener = Task {
+            for await size in resizes {
+                seen.withLock { $0 = size }
+                return
+            }
+        }
+        pty.setSize(rows: 50, columns: 132)
+        // Registration is asynchronous: signal until a size has been seen.
+        for _ in 0..<200 where seen.withLock({ $0 == nil }) {
+            kill(getpid(), SIGWINCH)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await listener.value
+        #expect(seen.withLock { $0 } == TerminalSize(rows: 50, columns: 132))
     }
 
     @Test func rawModeOnANonTerminalFails() {
