@@ -50,7 +50,12 @@ public enum Terminal {
             while offset < buffer.count {
                 let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
-                    if errno == EINTR || errno == EAGAIN { continue }
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN {  // non-blocking and full: wait, don't spin
+                        var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&descriptor, 1, 100)
+                        continue
+                    }
                     return false
                 }
                 offset += written

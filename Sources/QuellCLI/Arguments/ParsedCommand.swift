@@ -89,7 +89,7 @@ public struct MonitorOptions: Sendable, Equatable {
     public var redis: RedisOptions
     /// Print one plain snapshot and exit.
     public var once: Bool
-    /// Print one snapshot as JSON and exit.
+    /// Print one snapshot as JSON and exit (whether or not `once` is set).
     public var json: Bool
     /// A heartbeat older than this is flagged stale.
     public var staleAfterSeconds: Double
