@@ -174,6 +174,8 @@ import Testing
         #expect(usageError(["monitor", "--json=1"])?.message == "option '--json' takes no value")
         #expect(usageError(["monitor", "--redis"])?.message == "option '--redis' needs a value (URL)")
         #expect(usageError(["enqueue"])?.message == "missing argument TYPE")
+        #expect(usageError(["enqueue", ""])?.message == "empty argument TYPE")
+        #expect(usageError(["jobs", "cancel", " "])?.message == "empty argument ID")
     }
 
     @Test func everyCommandHasHelp() throws {

@@ -182,10 +182,10 @@ public enum QuellCommandLine {
                 json: try r.flag("json")
             ))
         case ["jobs", "show"]:
-            return .jobsShow(JobsShowOptions(redis: try redis(r), id: r.arguments.positionals[0], json: try r.flag("json")))
+            return .jobsShow(JobsShowOptions(redis: try redis(r), id: try positional(r, 0), json: try r.flag("json")))
         case ["jobs", "cancel"]:
             return .jobsCancel(JobsCancelOptions(
-                redis: try redis(r), id: r.arguments.positionals[0],
+                redis: try redis(r), id: try positional(r, 0),
                 waitSeconds: try r.seconds("wait"), json: try r.flag("json")
             ))
         case ["jobs", "cleanup"]:
@@ -193,7 +193,7 @@ public enum QuellCommandLine {
         case ["enqueue"]:
             return .enqueue(EnqueueOptions(
                 redis: try redis(r),
-                type: r.arguments.positionals[0],
+                type: try positional(r, 0),
                 params: try r.jsonObject(r.raw("params")!),
                 key: r.string("key"),
                 tenant: try nonEmpty(r, "tenant"),
@@ -215,6 +215,15 @@ public enum QuellCommandLine {
 
     private static func redis(_ r: OptionResolver) throws(UsageError) -> RedisOptions {
         RedisOptions(url: try r.redisURL(r.raw("redis")!), prefix: try nonEmpty(r, "prefix"))
+    }
+
+    /// Positional `index` (present: the parser checked the count), not blank.
+    private static func positional(_ r: OptionResolver, _ index: Int) throws(UsageError) -> String {
+        let value = r.arguments.positionals[index]
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw r.error("empty argument \(r.spec.positionals[index].name)")
+        }
+        return value
     }
 
     private static func nonEmpty(_ r: OptionResolver, _ name: String) throws(UsageError) -> String {
