@@ -1,0 +1,157 @@
+/// A parsed, validated `quell` command line: what to run and with which
+/// settings, every fallback (flag → environment → default) already applied.
+/// Seconds are `Double`s (fractional allowed).
+public enum ParsedCommand: Sendable, Equatable {
+    /// `--help`/`-h`: print the text on standard output and exit 0.
+    case help(String)
+    case api(APIOptions)
+    case worker(WorkerOptions)
+    case monitor(MonitorOptions)
+    case jobsList(JobsListOptions)
+    case jobsShow(JobsShowOptions)
+    case jobsCancel(JobsCancelOptions)
+    case jobsCleanup(JobsCleanupOptions)
+    case enqueue(EnqueueOptions)
+    case demo(DemoOptions)
+}
+
+/// Where the Redis state lives.
+public struct RedisOptions: Sendable, Equatable {
+    /// `redis://[user:pass@]host:port/db` or `unix:///path`.
+    public var url: String
+    /// Prefix of every key (`quell`).
+    public var prefix: String
+
+    public init(url: String, prefix: String) {
+        self.url = url
+        self.prefix = prefix
+    }
+}
+
+/// The adaptive job deadline: `clamp(base + perItem × totalItems, minimum, maximum)`.
+public struct TimeoutOptions: Sendable, Equatable {
+    public var baseSeconds: Double
+    public var perItemSeconds: Double
+    public var minimumSeconds: Double
+    public var maximumSeconds: Double
+
+    public init(baseSeconds: Double, perItemSeconds: Double, minimumSeconds: Double, maximumSeconds: Double) {
+        self.baseSeconds = baseSeconds
+        self.perItemSeconds = perItemSeconds
+        self.minimumSeconds = minimumSeconds
+        self.maximumSeconds = maximumSeconds
+    }
+}
+
+/// What the reaper (inside every worker and api) needs.
+public struct ReaperOptions: Sendable, Equatable {
+    /// A heartbeat older than this is stale.
+    public var staleAfterSeconds: Double
+    /// Sweep interval.
+    public var intervalSeconds: Double
+    public var timeout: TimeoutOptions
+
+    public init(staleAfterSeconds: Double, intervalSeconds: Double, timeout: TimeoutOptions) {
+        self.staleAfterSeconds = staleAfterSeconds
+        self.intervalSeconds = intervalSeconds
+        self.timeout = timeout
+    }
+}
+
+/// `quell api`
+public struct APIOptions: Sendable, Equatable {
+    public var redis: RedisOptions
+    public var host: String
+    /// 0 asks the system for a free port.
+    public var port: Int
+    /// Bearer token → tenant (`QUELL_TOKENS`).
+    public var tokens: [String: String]
+    /// A token that sees every tenant (`QUELL_ADMIN_TOKEN`).
+    public var adminToken: String?
+    /// `--no-auth`: single tenant `default`. The api must refuse to start
+    /// with no tokens, no admin token and no `noAuth` (not checked here).
+    public var noAuth: Bool
+    public var reaper: ReaperOptions
+}
+
+/// `quell worker`
+public struct WorkerOptions: Sendable, Equatable {
+    public var redis: RedisOptions
+    public var queues: [String]
+    public var concurrency: Int
+    public var heartbeatSeconds: Double
+    public var shutdownGraceSeconds: Double
+    public var reaper: ReaperOptions
+}
+
+/// `quell monitor`
+public struct MonitorOptions: Sendable, Equatable {
+    public var redis: RedisOptions
+    /// Print one plain snapshot and exit.
+    public var once: Bool
+    /// Print one snapshot as JSON and exit (whether or not `once` is set).
+    public var json: Bool
+    /// A heartbeat older than this is flagged stale.
+    public var staleAfterSeconds: Double
+}
+
+/// `quell jobs list`
+public struct JobsListOptions: Sendable, Equatable {
+    public var redis: RedisOptions
+    /// One of the job statuses (`queued`, `running`, …), or nil for all.
+    public var status: String?
+    public var key: String?
+    public var tenant: String?
+    public var limit: Int
+    public var json: Bool
+}
+
+/// `quell jobs show ID`
+public struct JobsShowOptions: Sendable, Equatable {
+    public var redis: RedisOptions
+    public var id: String
+    public var json: Bool
+}
+
+/// `quell jobs cancel ID`
+public struct JobsCancelOptions: Sendable, Equatable {
+    public var redis: RedisOptions
+    public var id: String
+    /// Wait up to this long for `cancelled` (nil: do not wait).
+    public var waitSeconds: Double?
+    public var json: Bool
+}
+
+/// `quell jobs cleanup`: close stuck jobs now.
+public struct JobsCleanupOptions: Sendable, Equatable {
+    public var redis: RedisOptions
+    public var reaper: ReaperOptions
+    public var json: Bool
+}
+
+/// `quell enqueue TYPE`
+public struct EnqueueOptions: Sendable, Equatable {
+    public var redis: RedisOptions
+    public var type: String
+    /// A JSON object, as given (`{}` by default).
+    public var params: String
+    public var key: String?
+    public var tenant: String
+    public var queue: String
+    public var maxAttempts: Int?
+    public var json: Bool
+}
+
+/// `quell demo`
+public struct DemoOptions: Sendable, Equatable {
+    /// nil: start a private redis-server (no `--redis` and no `QUELL_REDIS_URL`).
+    public var redisURL: String?
+    public var prefix: String
+    public var host: String
+    public var port: Int
+}
+
+/// The job statuses, as spelled in Redis and JSON.
+public let jobStatusNames = [
+    "queued", "running", "cancelling", "completed", "completed_with_errors", "failed", "cancelled", "timed_out",
+]

@@ -1,1 +1,0 @@
-// QuellTerminal module
