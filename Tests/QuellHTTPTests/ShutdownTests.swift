@@ -60,9 +60,11 @@ import Testing
             let c = try TestClient(port: port)
             c.send(request("GET", "/events"))
             _ = try c.readUntil("\n\n", count: 2)
+            probe.note("streaming")
             return c.closedByServer(within: 3)
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // Shut down only once the client is really receiving the stream.
+        #expect(await probe.wait(for: "streaming"))
         let start = ContinuousClock.now
         await server.shutdown(grace: .seconds(5))
         #expect(ContinuousClock.now - start < .seconds(2))
