@@ -1,2 +1,0 @@
-import Quell
-print(Quell.version)
