@@ -1,0 +1,80 @@
+-- enqueue.lua — accept new jobs into their queues, one dedupe key at a time.
+--
+-- KEYS: none (see lib.lua)
+-- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms,
+--       then 8 per job: id, type, queue, tenant, key ('' = none), params JSON,
+--       max_attempts, timeout seconds ('' = adaptive)
+-- Returns one entry per job, in order:
+--   {'ok'}                       accepted, status queued, version 1
+--   {'conflict', <holder job>}   a non-terminal job holds the key (invariant 2)
+--   {'error', message}           the holder's hash is corrupt
+-- Events: 'queued' (version 1) per accepted job. A stuck holder (heartbeat
+--   stale or past its deadline) is first closed — running → timed_out,
+--   cancelling → cancelled — with its own event, and the key passes on.
+
+local stale = tonumber(ARGV[4])
+local seen_tenant, seen_queue = {}, {}
+local out = {}
+for i = 5, #ARGV, 8 do
+  local id, typ, q, t, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local holder, failure = nil, nil
+  if key ~= '' then
+    local hid = redis.call('GET', k_dedupe(t, key))
+    if hid then
+      local h, err = load(hid)
+      if err then
+        failure = err
+      elseif h and not TERMINAL[h.status] then
+        local why = stuck_reason(h, stale)
+        if why then
+          if h.status == 'cancelling' then
+            close(h, 'cancelled', {})
+          else
+            close(h, 'timed_out', {error = 'stuck (' .. why .. '): replaced by job ' .. id})
+          end
+        else
+          holder = h
+        end
+      end
+    end
+  end
+  if failure then
+    out[#out + 1] = {'error', failure}
+  elseif holder then
+    out[#out + 1] = {'conflict', flat(holder)}
+  else
+    local j = {id = id, type = typ, queue = q, tenant = t, key = key, status = 'queued',
+      progress = '', attempt = '0', max_attempts = ARGV[i + 6], version = '1',
+      created_at = ARGV[2], started_at = '', heartbeat_at = '', completed_at = '',
+      deadline_at = '', expected = '', worker = '', lease = '', error = '',
+      cancel_at = '', cancel_reason = '', timeout = ARGV[i + 7], total = ''}
+    -- Only non-empty fields are stored; absent ones read back as ''.
+    local args = {'params', ARGV[i + 5]}
+    for n = 1, #FIELDS do
+      local v = j[FIELDS[n]]
+      if v ~= '' then
+        args[#args + 1] = FIELDS[n]
+        args[#args + 1] = v
+      end
+    end
+    redis.call('HSET', k_job(id), unpack(args))
+    redis.call('LPUSH', k_queue(q), id)
+    redis.call('ZADD', k_index(t, 'queued'), 0, id)
+    redis.call('ZADD', k_all(t), 0, id)
+    if key ~= '' then
+      redis.call('SET', k_dedupe(t, key), id)
+      redis.call('ZADD', k_keyjobs(t, key), 0, id)
+    end
+    if not seen_tenant[t] then
+      redis.call('SADD', K_TENANTS, t)
+      seen_tenant[t] = true
+    end
+    if not seen_queue[q] then
+      redis.call('SADD', K_QUEUES, q)
+      seen_queue[q] = true
+    end
+    xadd(j)
+    out[#out + 1] = {'ok'}
+  end
+end
+return out

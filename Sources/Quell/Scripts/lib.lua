@@ -1,0 +1,193 @@
+-- lib.lua — shared by every Quell script; prepended to each when it is loaded
+-- (see Sources/Quell/Store/Scripts.swift). Key names mirror Keys.swift.
+--
+-- Every script takes the same first three arguments:
+--   ARGV[1] base: the hash-tagged key prefix, e.g. "{quell}"
+--   ARGV[2] now: milliseconds since the epoch (from the caller's clock, so
+--           tests can move time deterministically)
+--   ARGV[3] the events stream's approximate cap (XADD MAXLEN ~)
+-- No script takes KEYS: names derive from ARGV[1], and all carry the same
+-- hash tag, so they share one Cluster slot.
+
+local BASE = ARGV[1]
+local NOW = tonumber(ARGV[2])
+local MAXLEN = ARGV[3]
+
+local function k_job(id) return BASE .. ':job:' .. id end
+local function k_queue(q) return BASE .. ':queue:' .. q end
+local function k_scheduled(q) return BASE .. ':scheduled:' .. q end
+local function k_processing(w) return BASE .. ':processing:' .. w end
+local function k_index(t, s) return BASE .. ':idx:' .. t .. ':' .. s end
+local function k_all(t) return BASE .. ':idx:' .. t .. ':all' end
+local function k_keyjobs(t, key) return BASE .. ':keyjobs:' .. t .. ':' .. key end
+local function k_dedupe(t, key) return BASE .. ':dedupe:' .. t .. ':' .. key end
+local function k_worker(w) return BASE .. ':worker:' .. w end
+local K_ACTIVE = BASE .. ':active'
+local K_TENANTS = BASE .. ':tenants'
+local K_QUEUES = BASE .. ':queues'
+local K_REVOKED = BASE .. ':revoked'
+local K_EVENTS = BASE .. ':events'
+local K_CANCEL = BASE .. ':cancel'
+local K_WORKERS = BASE .. ':workers'
+
+-- The job fields scripts read and events carry (all but params). Same list
+-- as Job.fieldNames in Job.swift.
+local FIELDS = {'id', 'type', 'queue', 'tenant', 'key', 'status', 'progress', 'attempt',
+  'max_attempts', 'version', 'created_at', 'started_at', 'heartbeat_at', 'completed_at',
+  'deadline_at', 'expected', 'worker', 'lease', 'error', 'cancel_at', 'cancel_reason',
+  'timeout', 'total'}
+local STATUSES = {queued = true, running = true, cancelling = true, completed = true,
+  completed_with_errors = true, failed = true, cancelled = true, timed_out = true}
+local TERMINAL = {completed = true, completed_with_errors = true, failed = true,
+  cancelled = true, timed_out = true}
+
+-- A job's fields as a table ('' for absent ones), or nil if there is no such
+-- job. A hash that exists but lacks what every job has is an error reply
+-- naming the job, never a crash or a silent guess.
+local function load(id, with_params)
+  local names = FIELDS
+  if with_params then
+    names = {unpack(FIELDS)}
+    names[#names + 1] = 'params'
+  end
+  local v = redis.call('HMGET', k_job(id), unpack(names))
+  local j, present = {}, false
+  for i = 1, #names do
+    if v[i] then present = true end
+    j[names[i]] = v[i] or ''
+  end
+  if not present then return nil end
+  if j.id ~= id or not STATUSES[j.status] or not tonumber(j.version) or j.tenant == '' or j.queue == '' then
+    return nil, 'CORRUPT job ' .. id .. ' is malformed (status "' .. j.status .. '", version "' .. j.version .. '")'
+  end
+  return j
+end
+
+-- The job as a flat field/value array, for replies.
+local function flat(j)
+  local out = {}
+  for i = 1, #FIELDS do
+    out[#out + 1] = FIELDS[i]
+    out[#out + 1] = j[FIELDS[i]]
+  end
+  return out
+end
+
+-- Appends one event carrying the job as it is now.
+local function xadd(j)
+  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', unpack(flat(j)))
+end
+
+-- Writes the changed fields with a bumped version and appends one event.
+-- Every status or progress change goes through here: one change, one
+-- version, one event (invariant 7).
+local function emit(j, changed)
+  j.version = tostring(tonumber(j.version) + 1)
+  local args = {'version', j.version}
+  for f, v in pairs(changed) do
+    j[f] = v
+    args[#args + 1] = f
+    args[#args + 1] = v
+  end
+  redis.call('HSET', k_job(j.id), unpack(args))
+  xadd(j)
+end
+
+-- Moves the job between its tenant's status indexes and records the status.
+local function set_status(j, changed, status)
+  if j.status ~= status then
+    redis.call('ZREM', k_index(j.tenant, j.status), j.id)
+    redis.call('ZADD', k_index(j.tenant, status), 0, j.id)
+  end
+  changed.status = status
+end
+
+-- Ends a job: terminal status, out of the active set, dedupe key released
+-- (only if this job holds it), one event. Terminal is final (invariant 1):
+-- callers check the job is not terminal already.
+local function close(j, status, changed)
+  set_status(j, changed, status)
+  changed.completed_at = tostring(NOW)
+  redis.call('ZREM', K_ACTIVE, j.id)
+  if j.key ~= '' then
+    local dk = k_dedupe(j.tenant, j.key)
+    if redis.call('GET', dk) == j.id then redis.call('DEL', dk) end
+  end
+  emit(j, changed)
+end
+
+-- Seconds a job may run: its fixed timeout, else clamp(base + per × total, min, max).
+local function allowed_seconds(j, total, base, per, min, max)
+  if j.timeout ~= '' then return tonumber(j.timeout) end
+  local s = base + per * (tonumber(total) or 0)
+  if s < min then s = min end
+  if s > max then s = max end
+  return s
+end
+
+-- When the reaper should look at an active job: its heartbeat going stale,
+-- or its deadline passing by the same grace (so a live worker gets the first
+-- chance to stop its own overdue job and release its key).
+local function reap_at(j, stale_ms)
+  local t = (tonumber(j.heartbeat_at) or NOW) + stale_ms
+  local d = tonumber(j.deadline_at)
+  if d and d + stale_ms < t then t = d + stale_ms end
+  return t
+end
+
+-- Why an active job counts as stuck, or nil: 'deadline' once past its
+-- deadline, 'stale' once its heartbeat is older than stale_ms.
+local function stuck_reason(j, stale_ms)
+  if j.status ~= 'running' and j.status ~= 'cancelling' then return nil end
+  local d = tonumber(j.deadline_at)
+  if d and NOW > d then return 'deadline' end
+  local hb = tonumber(j.heartbeat_at) or 0
+  if NOW - hb > stale_ms then return 'stale' end
+  return nil
+end
+
+-- Closes or requeues a stuck job (invariant 6) and says what it did:
+-- cancelling → cancelled (the worker is gone or overdue; counters kept);
+-- past deadline → timed_out; stale heartbeat → queued again while attempts
+-- remain (at the front of its queue), else failed.
+local function resolve_stuck(j, why)
+  if j.status == 'cancelling' then
+    close(j, 'cancelled', {})
+    return 'cancelled'
+  end
+  if why == 'deadline' then
+    close(j, 'timed_out', {error = 'deadline exceeded (' .. j.expected .. 's allowed)'})
+    return 'timed_out'
+  end
+  local message = 'worker ' .. j.worker .. ' lost: no heartbeat since ' .. j.heartbeat_at
+  if (tonumber(j.attempt) or 0) < (tonumber(j.max_attempts) or 1) then
+    local changed = {worker = '', lease = '', heartbeat_at = '', deadline_at = '', error = message}
+    set_status(j, changed, 'queued')
+    redis.call('ZREM', K_ACTIVE, j.id)
+    redis.call('RPUSH', k_queue(j.queue), j.id)
+    emit(j, changed)
+    return 'requeued'
+  end
+  close(j, 'failed', {error = message .. ' (attempt ' .. j.attempt .. ' of ' .. j.max_attempts .. ')'})
+  return 'failed'
+end
+
+-- Workers whose registration expired: the ids they had claimed by a
+-- blocking pop but not started go back to the front of their queues.
+local function bury_dead_workers(limit)
+  local out = {}
+  local dead = redis.call('ZRANGEBYSCORE', K_WORKERS, '-inf', NOW, 'LIMIT', 0, limit)
+  for _, w in ipairs(dead) do
+    local proc = k_processing(w)
+    for _, id in ipairs(redis.call('LRANGE', proc, 0, -1)) do
+      local j = load(id)
+      if j and j.status == 'queued' then redis.call('RPUSH', k_queue(j.queue), id) end
+    end
+    redis.call('DEL', proc, k_worker(w))
+    redis.call('ZREM', K_WORKERS, w)
+    out[#out + 1] = {'worker_gone', w}
+  end
+  return out
+end
+
+-- ---------------------------------------------------------------------------

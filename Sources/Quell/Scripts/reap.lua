@@ -1,0 +1,32 @@
+-- reap.lua — the reaper's sweep: close or requeue stuck jobs, release dead
+-- workers' claims. Safe when many processes run it at once: each call is
+-- atomic and only touches what is due.
+--
+-- KEYS: none (see lib.lua)
+-- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms, 5 limit per sweep
+-- Active jobs whose reap time has come (heartbeat stale, or deadline passed
+-- by the stale grace) are resolved (invariants 3 and 6): cancelling →
+-- cancelled; past deadline → timed_out; stale heartbeat → requeued while
+-- attempts remain, else failed. A job whose reap time was out of date is
+-- re-scored. Expired workers' processing lists go back to their queues.
+-- Returns {{action, id}, …} with action requeued | failed | timed_out |
+--   cancelled | worker_gone (id = the worker).
+-- Events: one per job resolved.
+
+local stale, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', NOW, 'LIMIT', 0, limit)) do
+  local j = load(id)
+  if not j or (j.status ~= 'running' and j.status ~= 'cancelling') then
+    redis.call('ZREM', K_ACTIVE, id)
+  else
+    local why = stuck_reason(j, stale)
+    if why then
+      out[#out + 1] = {resolve_stuck(j, why), id}
+    else
+      redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
+    end
+  end
+end
+for _, e in ipairs(bury_dead_workers(limit)) do out[#out + 1] = e end
+return out

@@ -1,0 +1,62 @@
+-- start.lua — a worker takes up to `count` queued jobs and starts them.
+--
+-- KEYS: none (see lib.lua)
+-- ARGV: 1 base, 2 now ms, 3 events cap, 4 worker id, 5 lease prefix,
+--       6 count, 7 stale-after ms, 8-11 timeout base / per-item / min / max
+--       seconds, 12… queue names in priority order
+-- Takes first the ids this worker claimed with a blocking pop (its
+-- processing list, all of them), then pops from the queues in order. An id
+-- whose job is not `queued` any more (cancelled while queued, deleted) is
+-- dropped: revoked jobs never start, however they were fetched (invariant 4).
+-- Returns one entry per id taken:
+--   {'job', lease, <job fields>, 'params', params}   started: status running
+--   {'skip', id, reason}                              not started
+-- Events: 'running' per started job.
+
+local worker, lease_prefix, count, stale = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local tbase, tper, tmin, tmax = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+
+local ids = {}
+local proc = k_processing(worker)
+local claimed = redis.call('LRANGE', proc, 0, -1)
+if #claimed > 0 then
+  redis.call('DEL', proc)
+  for _, id in ipairs(claimed) do ids[#ids + 1] = id end
+end
+local want = count - #ids
+local qi = 12
+while want > 0 and qi <= #ARGV do
+  local got = redis.call('RPOP', k_queue(ARGV[qi]), want)
+  if got then
+    for _, id in ipairs(got) do ids[#ids + 1] = id end
+    want = want - #got
+  end
+  qi = qi + 1
+end
+
+local out = {}
+for n, id in ipairs(ids) do
+  local j, err = load(id, true)
+  if err then
+    out[#out + 1] = {'skip', id, err}
+  elseif not j then
+    out[#out + 1] = {'skip', id, 'deleted'}
+  elseif j.status ~= 'queued' then
+    out[#out + 1] = {'skip', id, j.status}
+  else
+    local seconds = allowed_seconds(j, j.total, tbase, tper, tmin, tmax)
+    local changed = {attempt = tostring(tonumber(j.attempt) + 1), started_at = ARGV[2],
+      heartbeat_at = ARGV[2], worker = worker, lease = lease_prefix .. n,
+      deadline_at = tostring(NOW + math.floor(seconds * 1000)), expected = tostring(seconds),
+      progress = ''}
+    set_status(j, changed, 'running')
+    emit(j, changed)
+    redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
+    local entry = {'job', j.lease}
+    for _, v in ipairs(flat(j)) do entry[#entry + 1] = v end
+    entry[#entry + 1] = 'params'
+    entry[#entry + 1] = j.params
+    out[#out + 1] = entry
+  end
+end
+return out

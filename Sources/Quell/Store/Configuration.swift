@@ -1,0 +1,118 @@
+import Foundation
+
+/// How long a job may run: `clamp(base + perItem × total, min, max)` seconds,
+/// recomputed when the handler reports a new total (DESIGN.md "Cancellation").
+public struct TimeoutPolicy: Sendable, Equatable {
+    public var base: Double
+    public var perItem: Double
+    public var minimum: Double
+    public var maximum: Double
+
+    public init(base: Double = 300, perItem: Double = 10, minimum: Double = 300, maximum: Double = 7200) {
+        self.base = base
+        self.perItem = perItem
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    /// Seconds allowed for a job of `total` items.
+    public func seconds(total: Int) -> Double {
+        min(maximum, max(minimum, base + perItem * Double(max(0, total))))
+    }
+}
+
+/// Settings shared by every Quell process. Each has an environment variable
+/// (DESIGN.md "Configuration"); command-line flags override them.
+public struct QuellConfiguration: Sendable, Equatable {
+    public var redisURL: RedisURL
+    public var prefix: String
+    public var heartbeatInterval: Double
+    public var staleAfter: Double
+    public var reaperInterval: Double
+    public var shutdownGrace: Double
+    public var timeout: TimeoutPolicy
+    /// Approximate cap of the events stream (`XADD MAXLEN ~`).
+    public var eventsMaxLength: Int
+    /// How long a cancelled id stays in the revoked set.
+    public var revokedTTL: Double
+
+    public init(redisURL: RedisURL = RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379)),
+                prefix: String = "quell", heartbeatInterval: Double = 2, staleAfter: Double = 10,
+                reaperInterval: Double = 1, shutdownGrace: Double = 30, timeout: TimeoutPolicy = TimeoutPolicy(),
+                eventsMaxLength: Int = 100_000, revokedTTL: Double = 86_400) {
+        self.redisURL = redisURL
+        self.prefix = prefix
+        self.heartbeatInterval = heartbeatInterval
+        self.staleAfter = staleAfter
+        self.reaperInterval = reaperInterval
+        self.shutdownGrace = shutdownGrace
+        self.timeout = timeout
+        self.eventsMaxLength = eventsMaxLength
+        self.revokedTTL = revokedTTL
+    }
+
+    public var keys: Keys { Keys(prefix: prefix) }
+
+    /// Reads `QUELL_*` variables over the defaults; a bad value is a clear error.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> QuellConfiguration {
+        var c = QuellConfiguration()
+        func seconds(_ name: String, _ value: inout Double) throws {
+            guard let text = env[name], !text.isEmpty else { return }
+            guard let v = Double(text), v.isFinite, v > 0 else {
+                throw QuellError.invalid("\(name) must be a positive number of seconds, got '\(text)'")
+            }
+            value = v
+        }
+        if let url = env["QUELL_REDIS_URL"], !url.isEmpty {
+            do { c.redisURL = try RedisURL(url) } catch { throw QuellError.invalid("QUELL_REDIS_URL: \(error)") }
+        }
+        if let p = env["QUELL_PREFIX"], !p.isEmpty {
+            try validateName(p, what: "QUELL_PREFIX")
+            c.prefix = p
+        }
+        try seconds("QUELL_HEARTBEAT_SECONDS", &c.heartbeatInterval)
+        try seconds("QUELL_STALE_SECONDS", &c.staleAfter)
+        try seconds("QUELL_REAPER_SECONDS", &c.reaperInterval)
+        try seconds("QUELL_SHUTDOWN_GRACE_SECONDS", &c.shutdownGrace)
+        try seconds("QUELL_TIMEOUT_BASE_SECONDS", &c.timeout.base)
+        try seconds("QUELL_TIMEOUT_PER_ITEM_SECONDS", &c.timeout.perItem)
+        try seconds("QUELL_TIMEOUT_MIN_SECONDS", &c.timeout.minimum)
+        try seconds("QUELL_TIMEOUT_MAX_SECONDS", &c.timeout.maximum)
+        return c
+    }
+
+    /// Names that become part of key names (prefix, tenant, queue): letters,
+    /// digits, `.`, `_`, `-`, 1–64 characters.
+    public static func validateName(_ name: String, what: String) throws {
+        let ok = !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy {
+            ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 46 || $0 == 95 || $0 == 45
+        }
+        if !ok { throw QuellError.invalid("\(what) must be 1-64 letters, digits, '.', '_' or '-', got '\(name.prefix(80))'") }
+    }
+}
+
+/// The time source of the store and the worker's timing decisions, injectable
+/// so tests of staleness and deadlines are deterministic.
+public protocol QuellClock: Sendable {
+    func now() -> Date
+}
+
+/// Wall-clock time.
+public struct SystemClock: QuellClock {
+    public init() {}
+    public func now() -> Date { Date() }
+}
+
+/// A clock tests move by hand.
+public final class ManualClock: QuellClock, @unchecked Sendable {
+    private var current: Date
+    private let lock = NSLock()
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = start }
+    public func now() -> Date { lock.lock(); defer { lock.unlock() }; return current }
+    public func advance(by seconds: Double) { lock.lock(); current += seconds; lock.unlock() }
+}
+
+extension Date {
+    /// Milliseconds since the epoch, as scripts take times.
+    var milliseconds: Int { Int((timeIntervalSince1970 * 1000).rounded(.down)) }
+}

@@ -1,0 +1,236 @@
+import Foundation
+
+/// Where a job is in its life. See DESIGN.md "Job lifecycle".
+public enum JobStatus: String, Sendable, Codable, CaseIterable {
+    case queued, running, cancelling
+    case completed, completedWithErrors = "completed_with_errors", failed, cancelled
+    case timedOut = "timed_out"
+
+    /// Terminal statuses are final: nothing changes them again (invariant 1).
+    public var isTerminal: Bool {
+        switch self {
+        case .queued, .running, .cancelling: return false
+        default: return true
+        }
+    }
+
+    /// The statuses in the order dashboards list them.
+    public static let displayOrder: [JobStatus] = [.queued, .running, .cancelling, .completed,
+                                                   .completedWithErrors, .failed, .cancelled, .timedOut]
+}
+
+/// What a handler last reported about its work.
+public struct JobProgress: Sendable, Equatable, Codable {
+    public var stage: String?
+    public var percent: Double?
+    public var current: Int?
+    public var total: Int?
+    /// Named counters (`synced`, `failed`, …); kept as they were when a job stops.
+    public var counters: [String: Int]
+
+    public init(stage: String? = nil, percent: Double? = nil, current: Int? = nil, total: Int? = nil, counters: [String: Int] = [:]) {
+        self.stage = stage
+        self.percent = percent
+        self.current = current
+        self.total = total
+        self.counters = counters
+    }
+
+    /// Compact JSON, as stored in the job hash and events.
+    public var json: String {
+        var w = JSONWriter(capacity: 96)
+        write(to: &w)
+        return w.string
+    }
+
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("stage"); w.string(stage)
+        w.key("percent"); if let percent { w.double((percent * 10).rounded() / 10) } else { w.null() }
+        w.key("current"); if let current { w.int(current) } else { w.null() }
+        w.key("total"); if let total { w.int(total) } else { w.null() }
+        w.key("counters")
+        w.beginObject()
+        for name in counters.keys.sorted() {
+            w.key(name)
+            w.int(counters[name]!)
+        }
+        w.endObject()
+        w.endObject()
+    }
+
+    static func parse(_ text: String) throws -> JobProgress {
+        guard let value = try? JSONValue.parse(text), case .object(let o) = value else {
+            throw QuellError.corrupt("progress is not a JSON object: \(text.prefix(80))")
+        }
+        var counters: [String: Int] = [:]
+        if case .object(let c)? = o["counters"] {
+            for (k, v) in c { if let i = v.intValue { counters[k] = i } }
+        }
+        return JobProgress(stage: o["stage"]?.stringValue, percent: o["percent"]?.doubleValue,
+                           current: o["current"]?.intValue, total: o["total"]?.intValue, counters: counters)
+    }
+}
+
+/// A cancel request recorded on a job.
+public struct CancelRequest: Sendable, Equatable {
+    public var requestedAt: Date
+    public var reason: String
+}
+
+/// One job, as stored in Redis and as every consumer shows it.
+public struct Job: Sendable, Equatable {
+    public var id: String
+    public var type: String
+    public var queue: String
+    public var tenant: String
+    public var key: String?
+    public var status: JobStatus
+    /// The parameters as JSON text (nil when the job has none, or in an event).
+    public var params: String?
+    public var progress: JobProgress?
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var version: Int
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var heartbeatAt: Date?
+    public var completedAt: Date?
+    public var deadlineAt: Date?
+    public var expectedDurationSeconds: Double?
+    public var worker: String?
+    public var error: String?
+    public var cancel: CancelRequest?
+    /// A fixed timeout in seconds chosen at enqueue, instead of the adaptive one.
+    public var timeoutSeconds: Double?
+
+    /// The hash fields a script reads for a job (all but `params`); events carry these.
+    static let fieldNames = ["id", "type", "queue", "tenant", "key", "status", "progress", "attempt",
+                             "max_attempts", "version", "created_at", "started_at", "heartbeat_at",
+                             "completed_at", "deadline_at", "expected", "worker", "lease", "error",
+                             "cancel_at", "cancel_reason", "timeout", "total"]
+
+    /// Decodes a job from its hash fields (HGETALL) or an event's fields.
+    /// Missing or malformed fields are a clear `QuellError.corrupt`, never a crash.
+    public init(fields f: [String: String]) throws {
+        func required(_ name: String) throws -> String {
+            guard let v = f[name], !v.isEmpty else {
+                throw QuellError.corrupt("job \(f["id"] ?? "?") has no '\(name)' field")
+            }
+            return v
+        }
+        func int(_ name: String) throws -> Int {
+            let text = try required(name)
+            guard let v = Int(text) else { throw QuellError.corrupt("job \(f["id"] ?? "?") field '\(name)' is not a number: \(text.prefix(40))") }
+            return v
+        }
+        func date(_ name: String) throws -> Date? {
+            guard let text = f[name], !text.isEmpty else { return nil }
+            guard let ms = Int(text) else { throw QuellError.corrupt("job \(f["id"] ?? "?") field '\(name)' is not a time: \(text.prefix(40))") }
+            return Date(timeIntervalSince1970: Double(ms) / 1000)
+        }
+        func optional(_ name: String) -> String? {
+            guard let v = f[name], !v.isEmpty else { return nil }
+            return v
+        }
+        id = try required("id")
+        type = try required("type")
+        queue = try required("queue")
+        tenant = try required("tenant")
+        key = optional("key")
+        let statusText = try required("status")
+        guard let s = JobStatus(rawValue: statusText) else {
+            throw QuellError.corrupt("job \(id) has unknown status '\(statusText.prefix(40))'")
+        }
+        status = s
+        params = optional("params")
+        progress = try optional("progress").map(JobProgress.parse)
+        attempt = try int("attempt")
+        maxAttempts = try int("max_attempts")
+        version = try int("version")
+        guard let created = try date("created_at") else { throw QuellError.corrupt("job \(id) has no 'created_at' field") }
+        createdAt = created
+        startedAt = try date("started_at")
+        heartbeatAt = try date("heartbeat_at")
+        completedAt = try date("completed_at")
+        deadlineAt = try date("deadline_at")
+        expectedDurationSeconds = optional("expected").flatMap(Double.init)
+        worker = optional("worker")
+        error = optional("error")
+        if let at = try date("cancel_at") {
+            cancel = CancelRequest(requestedAt: at, reason: optional("cancel_reason") ?? "user")
+        }
+        timeoutSeconds = optional("timeout").flatMap(Double.init)
+    }
+
+    /// Decodes a job from a flat field/value array reply.
+    init(reply: RedisReply) throws {
+        try self.init(fields: reply.pairs())
+    }
+
+    /// The job as JSON, in the shape of DESIGN.md "HTTP API": snake_case,
+    /// RFC 3339 UTC times, explicit nulls. The one encoder every consumer uses.
+    public var json: String {
+        var w = JSONWriter(capacity: 512)
+        write(to: &w)
+        return w.string
+    }
+
+    public var jsonBytes: [UInt8] {
+        var w = JSONWriter(capacity: 512)
+        write(to: &w)
+        return w.bytes
+    }
+
+    /// Writes the job object into a larger document.
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("id"); w.string(id)
+        w.key("type"); w.string(type)
+        w.key("queue"); w.string(queue)
+        w.key("tenant"); w.string(tenant)
+        w.key("key"); w.string(key)
+        w.key("status"); w.string(status.rawValue)
+        w.key("params")
+        if let params { w.raw(params) } else { w.null() }
+        w.key("progress")
+        if let progress { progress.write(to: &w) } else { w.null() }
+        w.key("attempt"); w.int(attempt)
+        w.key("max_attempts"); w.int(maxAttempts)
+        w.key("version"); w.int(version)
+        w.key("created_at"); w.string(Self.rfc3339(createdAt))
+        w.key("started_at"); w.string(startedAt.map(Self.rfc3339))
+        w.key("heartbeat_at"); w.string(heartbeatAt.map(Self.rfc3339))
+        w.key("completed_at"); w.string(completedAt.map(Self.rfc3339))
+        w.key("deadline_at"); w.string(deadlineAt.map(Self.rfc3339))
+        w.key("expected_duration_seconds")
+        if let e = expectedDurationSeconds { w.double(e) } else { w.null() }
+        w.key("worker"); w.string(worker)
+        w.key("error"); w.string(error)
+        w.key("cancel")
+        if let cancel {
+            w.beginObject()
+            w.key("requested_at"); w.string(Self.rfc3339(cancel.requestedAt))
+            w.key("reason"); w.string(cancel.reason)
+            w.endObject()
+        } else {
+            w.null()
+        }
+        w.endObject()
+    }
+
+    /// `2026-11-24T01:02:03.456Z`: RFC 3339, UTC, milliseconds.
+    public static func rfc3339(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var t = time_t(ms / 1000)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ v: Int32, _ n: Int) -> String {
+            let s = String(v)
+            return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
+        }
+        let millis = Int32(ms % 1000)
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(millis, 3))Z"
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+
+/// A job a worker has started: the job and the lease that proves this run
+/// owns it (every later write from the worker must present it).
+public struct StartedJob: Sendable {
+    public let job: Job
+    public let lease: String
+}
+
+/// How a run ended, as the worker reports it to `finish`.
+public struct FinishReport: Sendable {
+    public var id: String
+    public var lease: String
+    /// completed, completedWithErrors, failed or timedOut.
+    public var status: JobStatus
+    public var error: String?
+    public var progress: JobProgress?
+
+    public init(id: String, lease: String, status: JobStatus, error: String? = nil, progress: JobProgress? = nil) {
+        self.id = id
+        self.lease = lease
+        self.status = status
+        self.error = error
+        self.progress = progress
+    }
+}
+
+/// A coalesced progress write for one job.
+public struct ProgressReport: Sendable {
+    public var id: String
+    public var lease: String
+    public var progress: JobProgress
+
+    public init(id: String, lease: String, progress: JobProgress) {
+        self.id = id
+        self.lease = lease
+        self.progress = progress
+    }
+}
+
+/// What the store says back to a worker about one of its jobs.
+public enum JobSignal: String, Sendable {
+    /// Carry on.
+    case ok
+    /// A cancel was requested: stop at the next checkpoint.
+    case cancel
+    /// Past its deadline: stop it as timed out.
+    case deadline
+    /// This run no longer owns the job (reaped, requeued elsewhere, deleted): stop, write nothing.
+    case lost
+    /// Already terminal: nothing changed.
+    case terminal
+}
+
+/// A worker's registration, sent with every heartbeat.
+public struct WorkerRegistration: Sendable {
+    public var id: String
+    public var queues: [String]
+    public var slots: Int
+    public var busy: Int
+    public var startedAt: Date
+
+    public init(id: String, queues: [String], slots: Int, busy: Int, startedAt: Date) {
+        self.id = id
+        self.queues = queues
+        self.slots = slots
+        self.busy = busy
+        self.startedAt = startedAt
+    }
+}
+
+/// The transitions a worker drives. Each batches many jobs into one script
+/// call where a worker naturally has many (start, finish, progress, heartbeat).
+extension JobStore {
+    /// Takes up to `count` queued jobs — first those this worker claimed with a
+    /// blocking pop, then from `queues` in order — and starts them.
+    /// Returns the started jobs and the ids dropped (cancelled while queued, deleted, corrupt).
+    public func start(worker: String, leasePrefix: String, queues: [String], count: Int) async throws(QuellError)
+        -> (started: [StartedJob], skipped: [(id: String, reason: String)]) {
+        let t = configuration.timeout
+        var arguments = header(nowMS)
+        arguments += [worker, leasePrefix, count, staleMS, t.base, t.perItem, t.minimum, t.maximum] as [any RedisArgument]
+        for q in queues { arguments.append(q) }
+        let reply = try await mapped { try await redis.run(Scripts.start, keys: [], arguments: arguments) }
+        var started: [StartedJob] = []
+        var skipped: [(String, String)] = []
+        for entry in reply.array ?? [] {
+            guard let parts = entry.array, let kind = parts.first?.string else { continue }
+            if kind == "job", parts.count > 2, let lease = parts[1].string {
+                let job = try decode(.array(Array(parts.dropFirst(2))))
+                started.append(StartedJob(job: job, lease: lease))
+            } else if kind == "skip", parts.count == 3 {
+                skipped.append((parts[1].string ?? "?", parts[2].string ?? "?"))
+            }
+        }
+        return (started, skipped)
+    }
+
+    /// Records how runs ended; one signal per report (`.ok`, `.terminal`, `.lost`).
+    public func finish(_ reports: [FinishReport]) async throws(QuellError) -> [JobSignal] {
+        if reports.isEmpty { return [] }
+        var arguments = header(nowMS)
+        for r in reports {
+            arguments += [r.id, r.lease, r.status.rawValue, r.error ?? "", r.progress?.json ?? ""] as [any RedisArgument]
+        }
+        let reply = try await mapped { try await redis.run(Scripts.finish, keys: [], arguments: arguments) }
+        let codes = try expectArray(reply, count: reports.count, "finish")
+        return codes.map { code -> JobSignal in
+            switch code.string {
+            case "ok": return .ok
+            case "terminal": return .terminal
+            default: return .lost
+            }
+        }
+    }
+
+    /// Writes coalesced progress for many jobs; answers, per job, `.ok`
+    /// (with the possibly recomputed deadline), `.cancel` or `.lost`.
+    public func progress(_ reports: [ProgressReport]) async throws(QuellError) -> [(signal: JobSignal, deadline: Date?)] {
+        if reports.isEmpty { return [] }
+        let t = configuration.timeout
+        var arguments = header(nowMS)
+        arguments += [staleMS, t.base, t.perItem, t.minimum, t.maximum] as [any RedisArgument]
+        for r in reports {
+            arguments += [r.id, r.lease, r.progress.json, r.progress.total.map(String.init) ?? ""] as [any RedisArgument]
+        }
+        let reply = try await mapped { try await redis.run(Scripts.progress, keys: [], arguments: arguments) }
+        let entries = try expectArray(reply, count: reports.count, "progress")
+        return entries.map { e in
+            let parts = e.array ?? []
+            switch parts.first?.string {
+            case "ok":
+                let deadline = parts.count > 1 ? parts[1].double.map { Date(timeIntervalSince1970: $0 / 1000) } : nil
+                return (.ok, deadline)
+            case "cancel": return (.cancel, nil)
+            default: return (.lost, nil)
+            }
+        }
+    }
+
+    /// Refreshes the worker's registration and the heartbeats of its jobs;
+    /// answers, per job, `.ok`, `.cancel`, `.deadline` or `.lost`.
+    public func heartbeat(_ registration: WorkerRegistration, jobs: [(id: String, lease: String)]) async throws(QuellError) -> [JobSignal] {
+        var arguments = header(nowMS)
+        arguments += [staleMS, registration.id, registration.queues.joined(separator: ","), registration.slots,
+                      registration.busy, registration.startedAt.milliseconds] as [any RedisArgument]
+        for j in jobs { arguments += [j.id, j.lease] as [any RedisArgument] }
+        let reply = try await mapped { try await redis.run(Scripts.heartbeat, keys: [], arguments: arguments) }
+        let codes = try expectArray(reply, count: jobs.count, "heartbeat")
+        return codes.map { JobSignal(rawValue: $0.string ?? "") ?? .lost }
+    }
+
+    /// Confirms a cancelled job has stopped: cancelling → cancelled, with its
+    /// counters as they were. Returns `.ok`, `.terminal`, `.lost`, or `.ok`
+    /// never for a job that was not cancelling (then the answer is `.lost`).
+    public func confirmCancelled(id: String, lease: String, progress: JobProgress?) async throws(QuellError) -> JobSignal {
+        var arguments = header(nowMS)
+        arguments += [id, lease, progress?.json ?? ""] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(Scripts.confirmCancel, keys: [], arguments: arguments) }
+        switch reply.string {
+        case "ok": return .ok
+        case "terminal": return .terminal
+        default: return .lost
+        }
+    }
+
+    /// Puts a running job back in its queue: after `delay` seconds for a retry
+    /// (attempt counted), or at once at the front without spending the attempt
+    /// (`refund`, for shutdown). `.cancel` means it is being cancelled: confirm instead.
+    public func retry(id: String, lease: String, delay: Double, error: String, progress: JobProgress?,
+                      refund: Bool) async throws(QuellError) -> JobSignal {
+        var arguments = header(nowMS)
+        arguments += [id, lease, Int(delay * 1000), error, progress?.json ?? "", refund ? "1" : "0"] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(Scripts.retry, keys: [], arguments: arguments) }
+        switch reply.string {
+        case "ok": return .ok
+        case "cancel": return .cancel
+        case "terminal": return .terminal
+        default: return .lost
+        }
+    }
+
+    /// One reaper sweep: resolves due stuck jobs and expired workers.
+    /// Returns what it did, `(action, id)`.
+    public func reap(limit: Int = 1000) async throws(QuellError) -> [(action: String, id: String)] {
+        var arguments = header(nowMS)
+        arguments += [staleMS, limit] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(Scripts.reap, keys: [], arguments: arguments) }
+        return (reply.array ?? []).compactMap { e in
+            guard let a = e.array, a.count == 2, let action = a[0].string, let id = a[1].string else { return nil }
+            return (action, id)
+        }
+    }
+
+    /// Moves due delayed retries back to their queues; returns how many.
+    public func forward(queues: [String], limit: Int = 1000) async throws(QuellError) -> Int {
+        var arguments = header(nowMS)
+        arguments.append(limit)
+        for q in queues { arguments.append(q) }
+        let reply = try await mapped { try await redis.run(Scripts.forward, keys: [], arguments: arguments) }
+        return reply.int ?? 0
+    }
+}

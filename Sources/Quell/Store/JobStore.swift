@@ -1,0 +1,286 @@
+import Foundation
+
+/// The client API of the job store: enqueue, read, list, cancel, clean up,
+/// count, follow events. Every state change is one Lua script (Scripts/),
+/// so the invariants of DESIGN.md hold under any concurrency.
+///
+/// Tenants: every read and cancel takes the caller's tenant; another
+/// tenant's job is `notFound`. `tenant: nil` means an admin (all tenants).
+///
+/// Errors are always `QuellError`: Redis being unreachable is `.unavailable`.
+public final class JobStore: Sendable {
+    public let configuration: QuellConfiguration
+    public let keys: Keys
+    /// The shared, pipelining connection this store talks through.
+    public let redis: RedisClient
+    public let clock: any QuellClock
+
+    public init(redis: RedisClient, configuration: QuellConfiguration, clock: any QuellClock = SystemClock()) {
+        self.redis = redis
+        self.configuration = configuration
+        self.keys = configuration.keys
+        self.clock = clock
+    }
+
+    /// A store with a client of its own on `configuration.redisURL`.
+    public convenience init(configuration: QuellConfiguration, clock: any QuellClock = SystemClock(), clientName: String = "quell") {
+        self.init(redis: RedisClient(url: configuration.redisURL, options: RedisOptions(clientName: clientName)),
+                  configuration: configuration, clock: clock)
+    }
+
+    var nowMS: Int { clock.now().milliseconds }
+    var staleMS: Int { Int(configuration.staleAfter * 1000) }
+
+    /// The three arguments every script starts with (see lib.lua).
+    func header(_ now: Int) -> [any RedisArgument] { [keys.base, now, configuration.eventsMaxLength] }
+
+    /// Runs `body`, turning Redis failures into `QuellError`.
+    func mapped<T>(_ body: () async throws -> T) async throws(QuellError) -> T {
+        do {
+            return try await body()
+        } catch let error as QuellError {
+            throw error
+        } catch let error as RedisError {
+            if case .server(let message) = error, let r = message.range(of: "CORRUPT ") {
+                throw .corrupt(String(message[r.upperBound...]).components(separatedBy: " script:").first ?? message)
+            }
+            if error.isUnavailable { throw .unavailable(error) }
+            throw .invalid("Redis refused the request: \(error)")
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    // MARK: - Enqueue
+
+    /// Enqueues one job. Throws `.conflict(holder)` when a non-terminal job
+    /// holds the same dedupe key, `.invalid` for a bad request.
+    @discardableResult
+    public func enqueue(_ request: EnqueueRequest) async throws(QuellError) -> Job {
+        let results = try await enqueue(batch: [request])
+        return try results[0].get()
+    }
+
+    /// Enqueues many jobs in one script call; one result per request, in order.
+    public func enqueue(batch requests: [EnqueueRequest]) async throws(QuellError) -> [Result<Job, QuellError>] {
+        var results = [Result<Job, QuellError>?](repeating: nil, count: requests.count)
+        let now = clock.now()
+        let ms = now.milliseconds
+        var arguments = header(ms)
+        arguments.append(staleMS)
+        var jobs: [(Int, Job)] = []
+        for (i, r) in requests.enumerated() {
+            do {
+                try r.validate()
+            } catch let e as QuellError {
+                results[i] = .failure(e)
+                continue
+            } catch {
+                results[i] = .failure(.invalid("\(error)"))
+                continue
+            }
+            let id = r.id ?? JobID.make(at: now)
+            let timeoutText = r.timeout.map { String($0) } ?? ""
+            arguments += [id, r.type, r.queue, r.tenant, r.key ?? "", r.params, r.maxAttempts, timeoutText] as [any RedisArgument]
+            let fields: [String: String] = [
+                "id": id, "type": r.type, "queue": r.queue, "tenant": r.tenant, "key": r.key ?? "",
+                "status": "queued", "params": r.params, "attempt": "0", "max_attempts": String(r.maxAttempts),
+                "version": "1", "created_at": String(ms), "timeout": timeoutText,
+            ]
+            jobs.append((i, try decode(fields)))
+        }
+        if !jobs.isEmpty {
+            let reply = try await mapped {
+                try await redis.run(Scripts.enqueue, keys: [], arguments: arguments)
+            }
+            let entries = try expectArray(reply, count: jobs.count, "enqueue")
+            for ((i, job), entry) in zip(jobs, entries) {
+                let parts = entry.array ?? []
+                switch parts.first?.string {
+                case "ok": results[i] = .success(job)
+                case "conflict": results[i] = .failure(.conflict(try decode(parts.count > 1 ? parts[1] : .null)))
+                case "error": results[i] = .failure(.corrupt(parts.count > 1 ? parts[1].string ?? "" : "holder is corrupt"))
+                default: throw .corrupt("enqueue script answered \(entry)")
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    // MARK: - Read
+
+    /// One job, with params. Another tenant's job is `.notFound`.
+    public func job(id: String, tenant: String?) async throws(QuellError) -> Job {
+        guard JobID.isValid(id) else { throw .notFound(id) }
+        let reply = try await mapped { try await redis.send(RedisCommand("HGETALL", keys.job(id))) }
+        guard case .array(let items) = reply, !items.isEmpty else { throw .notFound(id) }
+        let job = try decode(reply)
+        if let tenant, job.tenant != tenant { throw .notFound(id) }
+        return job
+    }
+
+    /// Jobs newest first, filtered by status and/or dedupe key, paged with a
+    /// cursor (the last id of the previous page).
+    public func jobs(status: JobStatus? = nil, key: String? = nil, tenant: String?, limit: Int = 50,
+                     cursor: String? = nil) async throws(QuellError) -> JobPage {
+        let limit = max(1, min(limit, 1000))
+        if let cursor, !JobID.isValid(cursor) { throw .invalid("cursor must be a job id from next_cursor") }
+        let tenants: [String]
+        if let tenant {
+            tenants = [tenant]
+        } else {
+            let reply = try await mapped { try await redis.send(RedisCommand("SMEMBERS", keys.tenants)) }
+            tenants = (reply.array ?? []).compactMap(\.string)
+        }
+        func index(_ t: String) -> String {
+            if let key { return keys.keyIndex(tenant: t, key: key) }
+            if let status { return keys.index(tenant: t, status: status) }
+            return keys.allIndex(tenant: t)
+        }
+        var out: [Job] = []
+        var position = cursor
+        // A key index holds every status: filtering may need several rounds.
+        for _ in 0..<20 {
+            let commands = tenants.map {
+                RedisCommand("ZREVRANGEBYLEX", index($0), position.map { "(" + $0 } ?? "+", "-", "LIMIT", 0, limit + 1)
+            }
+            let replies = try await mapped { try await redis.pipeline(commands) }
+            var ids: [String] = []
+            for r in replies { ids += (r.array ?? []).compactMap(\.string) }
+            ids.sort(by: >)
+            let more = ids.count > limit
+            ids = Array(ids.prefix(limit))
+            if ids.isEmpty { return JobPage(jobs: out, nextCursor: nil) }
+            let loaded = try await mapped { try await redis.pipeline(ids.map { RedisCommand("HGETALL", keys.job($0)) }) }
+            for (id, r) in zip(ids, loaded) {
+                guard case .array(let a) = r, !a.isEmpty else { continue }  // deleted meanwhile
+                let job = try decode(r)
+                if let status, job.status != status { continue }
+                if let tenant, job.tenant != tenant { continue }
+                out.append(job)
+                if out.count == limit { return JobPage(jobs: out, nextCursor: (more || id != ids.last) ? id : nil) }
+            }
+            if !more { return JobPage(jobs: out, nextCursor: nil) }
+            position = ids.last
+        }
+        return JobPage(jobs: out, nextCursor: position)
+    }
+
+    /// Counts per status, queue depths and workers. O(statuses × tenants + queues + workers).
+    public func stats(tenant: String?) async throws(QuellError) -> QueueStats {
+        var arguments = header(nowMS)
+        arguments.append(tenant ?? "")
+        let reply = try await mapped { try await redis.run(Scripts.stats, keys: [], arguments: arguments) }
+        let parts = try expectArray(reply, count: 3, "stats")
+        var counts: [JobStatus: Int] = [:]
+        let c = parts[0].array ?? []
+        var i = 0
+        while i + 1 < c.count {
+            if let s = c[i].string.flatMap(JobStatus.init(rawValue:)) { counts[s] = c[i + 1].int ?? 0 }
+            i += 2
+        }
+        let queues = (parts[1].array ?? []).compactMap { q -> QueueDepth? in
+            guard let a = q.array, a.count == 3, let name = a[0].string else { return nil }
+            return QueueDepth(name: name, depth: a[1].int ?? 0, scheduled: a[2].int ?? 0)
+        }
+        let workers = (parts[2].array ?? []).compactMap { w -> WorkerInfo? in
+            guard let a = w.array, a.count >= 1, let expires = a[0].double else { return nil }
+            let f = (try? RedisReply.array(Array(a.dropFirst())).pairs()) ?? [:]
+            guard let id = f["id"] else { return nil }
+            func date(_ k: String) -> Date? { f[k].flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) } }
+            return WorkerInfo(id: id, queues: (f["queues"] ?? "").split(separator: ",").map(String.init),
+                              slots: Int(f["slots"] ?? "") ?? 0, busy: Int(f["busy"] ?? "") ?? 0,
+                              startedAt: date("started_at"), lastBeat: date("last_beat"),
+                              expiresAt: Date(timeIntervalSince1970: expires / 1000))
+        }
+        return QueueStats(counts: counts, queues: queues, workers: workers)
+    }
+
+    /// Events after a stream id (nil = from the oldest kept), oldest first.
+    public func events(after: String?, limit: Int = 1000) async throws(QuellError) -> [JobEvent] {
+        let start = after.map { "(" + $0 } ?? "-"
+        let reply = try await mapped {
+            try await redis.send(RedisCommand("XRANGE", keys.events, start, "+", "COUNT", max(1, limit)))
+        }
+        return try decodeEvents(reply)
+    }
+
+    func decodeEvents(_ reply: RedisReply) throws(QuellError) -> [JobEvent] {
+        guard case .array(let entries) = reply else { return [] }
+        var out: [JobEvent] = []
+        out.reserveCapacity(entries.count)
+        for e in entries {
+            guard let pair = e.array, pair.count == 2, let id = pair[0].string else {
+                throw .corrupt("malformed stream entry \(e)")
+            }
+            out.append(JobEvent(id: id, job: try decode(pair[1])))
+        }
+        return out
+    }
+
+    /// The id of the newest event, or nil when the stream is empty: "follow from now".
+    public func lastEventID() async throws(QuellError) -> String? {
+        let reply = try await mapped { try await redis.send(RedisCommand("XREVRANGE", keys.events, "+", "-", "COUNT", 1)) }
+        return reply.array?.first?.array?.first?.string
+    }
+
+    // MARK: - Cancel and cleanup
+
+    /// Asks a job to stop. Queued → `cancelled` now; running → `cancelling`
+    /// (the worker stops at its next checkpoint). Repeating answers the same.
+    /// Throws `.notCancellable(job)` when it already ended otherwise.
+    @discardableResult
+    public func cancel(id: String, tenant: String?, reason: String = "user") async throws(QuellError) -> Job {
+        guard JobID.isValid(id) else { throw .notFound(id) }
+        var arguments = header(nowMS)
+        arguments += [Int(configuration.revokedTTL * 1000), id, tenant ?? "", reason] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(Scripts.cancel, keys: [], arguments: arguments) }
+        let parts = reply.array ?? []
+        switch parts.first?.string {
+        case "cancelled", "cancelling": return try decode(parts[1])
+        case "not_cancellable": throw .notCancellable(try decode(parts[1]))
+        case "not_found": throw .notFound(id)
+        default: throw .corrupt("cancel script answered \(reply)")
+        }
+    }
+
+    /// Closes stuck jobs now (stale heartbeat or past deadline) and releases
+    /// expired workers' claims; reports what it closed.
+    public func cleanup(tenant: String? = nil) async throws(QuellError) -> CleanupResult {
+        var arguments = header(nowMS)
+        arguments += [staleMS, tenant ?? ""] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(Scripts.cleanup, keys: [], arguments: arguments) }
+        var ids: [String] = []
+        var workers: [String] = []
+        for e in reply.array ?? [] {
+            guard let a = e.array, a.count == 2, let action = a[0].string, let id = a[1].string else { continue }
+            if action == "worker_gone" { workers.append(id) } else { ids.append(id) }
+        }
+        let loaded = try await mapped { try await redis.pipeline(ids.map { RedisCommand("HGETALL", keys.job($0)) }) }
+        let jobs = try loaded.map { r throws(QuellError) in try decode(r) }
+        return CleanupResult(cleaned: jobs.count, jobs: jobs, workersGone: workers)
+    }
+
+    // MARK: - Decoding
+
+    func decode(_ reply: RedisReply) throws(QuellError) -> Job {
+        do {
+            return try Job(fields: reply.pairs())
+        } catch let e as QuellError {
+            throw e
+        } catch {
+            throw .corrupt("\(error)")
+        }
+    }
+
+    func decode(_ fields: [String: String]) throws(QuellError) -> Job {
+        do { return try Job(fields: fields) } catch let e as QuellError { throw e } catch { throw .corrupt("\(error)") }
+    }
+
+    func expectArray(_ reply: RedisReply, count: Int, _ what: String) throws(QuellError) -> [RedisReply] {
+        guard case .array(let a) = reply, a.count == count else {
+            throw .corrupt("\(what) script answered \(reply), expected \(count) entries")
+        }
+        return a
+    }
+}
