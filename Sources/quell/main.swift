@@ -1,1 +1,6 @@
+import Foundation
 import QuellCLI
+
+// A thin command layer: everything lives in QuellCLI.
+let code = await QuellMain.run(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+exit(code)

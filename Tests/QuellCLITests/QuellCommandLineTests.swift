@@ -20,7 +20,7 @@ import Testing
         }
     }
 
-    static let defaultRedis = RedisOptions(url: "redis://127.0.0.1:6379/0", prefix: "quell")
+    static let defaultRedis = RedisSettings(url: "redis://127.0.0.1:6379/0", prefix: "quell")
     static let defaultReaper = ReaperOptions(
         staleAfterSeconds: 10, intervalSeconds: 1,
         timeout: TimeoutOptions(baseSeconds: 300, perItemSeconds: 10, minimumSeconds: 300, maximumSeconds: 7_200)
@@ -86,7 +86,7 @@ import Testing
             redis: Self.defaultRedis, once: true, json: false, staleAfterSeconds: 10
         )))
         #expect(try parse(["monitor", "--json", "--prefix", "q2"]) == .monitor(MonitorOptions(
-            redis: RedisOptions(url: "redis://127.0.0.1:6379/0", prefix: "q2"), once: false, json: true,
+            redis: RedisSettings(url: "redis://127.0.0.1:6379/0", prefix: "q2"), once: false, json: true,
             staleAfterSeconds: 10
         )))
     }

@@ -16,7 +16,7 @@ public enum ParsedCommand: Sendable, Equatable {
 }
 
 /// Where the Redis state lives.
-public struct RedisOptions: Sendable, Equatable {
+public struct RedisSettings: Sendable, Equatable {
     /// `redis://[user:pass@]host:port/db` or `unix:///path`.
     public var url: String
     /// Prefix of every key (`quell`).
@@ -60,7 +60,7 @@ public struct ReaperOptions: Sendable, Equatable {
 
 /// `quell api`
 public struct APIOptions: Sendable, Equatable {
-    public var redis: RedisOptions
+    public var redis: RedisSettings
     public var host: String
     /// 0 asks the system for a free port.
     public var port: Int
@@ -76,7 +76,7 @@ public struct APIOptions: Sendable, Equatable {
 
 /// `quell worker`
 public struct WorkerOptions: Sendable, Equatable {
-    public var redis: RedisOptions
+    public var redis: RedisSettings
     public var queues: [String]
     public var concurrency: Int
     public var heartbeatSeconds: Double
@@ -86,7 +86,7 @@ public struct WorkerOptions: Sendable, Equatable {
 
 /// `quell monitor`
 public struct MonitorOptions: Sendable, Equatable {
-    public var redis: RedisOptions
+    public var redis: RedisSettings
     /// Print one plain snapshot and exit.
     public var once: Bool
     /// Print one snapshot as JSON and exit (whether or not `once` is set).
@@ -97,7 +97,7 @@ public struct MonitorOptions: Sendable, Equatable {
 
 /// `quell jobs list`
 public struct JobsListOptions: Sendable, Equatable {
-    public var redis: RedisOptions
+    public var redis: RedisSettings
     /// One of the job statuses (`queued`, `running`, …), or nil for all.
     public var status: String?
     public var key: String?
@@ -108,14 +108,14 @@ public struct JobsListOptions: Sendable, Equatable {
 
 /// `quell jobs show ID`
 public struct JobsShowOptions: Sendable, Equatable {
-    public var redis: RedisOptions
+    public var redis: RedisSettings
     public var id: String
     public var json: Bool
 }
 
 /// `quell jobs cancel ID`
 public struct JobsCancelOptions: Sendable, Equatable {
-    public var redis: RedisOptions
+    public var redis: RedisSettings
     public var id: String
     /// Wait up to this long for `cancelled` (nil: do not wait).
     public var waitSeconds: Double?
@@ -124,14 +124,14 @@ public struct JobsCancelOptions: Sendable, Equatable {
 
 /// `quell jobs cleanup`: close stuck jobs now.
 public struct JobsCleanupOptions: Sendable, Equatable {
-    public var redis: RedisOptions
+    public var redis: RedisSettings
     public var reaper: ReaperOptions
     public var json: Bool
 }
 
 /// `quell enqueue TYPE`
 public struct EnqueueOptions: Sendable, Equatable {
-    public var redis: RedisOptions
+    public var redis: RedisSettings
     public var type: String
     /// A JSON object, as given (`{}` by default).
     public var params: String

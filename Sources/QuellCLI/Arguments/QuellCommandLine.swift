@@ -213,8 +213,8 @@ public enum QuellCommandLine {
         }
     }
 
-    private static func redis(_ r: OptionResolver) throws(UsageError) -> RedisOptions {
-        RedisOptions(url: try r.redisURL(r.raw("redis")!), prefix: try nonEmpty(r, "prefix"))
+    private static func redis(_ r: OptionResolver) throws(UsageError) -> RedisSettings {
+        RedisSettings(url: try r.redisURL(r.raw("redis")!), prefix: try nonEmpty(r, "prefix"))
     }
 
     /// Positional `index` (present: the parser checked the count), not blank.

@@ -1,0 +1,10 @@
+import Foundation
+import Quell
+
+/// Scaffold: replaced by the command's implementation.
+enum APICommand {
+    static func run(_ o: APIOptions, environment: [String: String]) async -> Int32 {
+        printError("quell: this command is not built yet")
+        return 1
+    }
+}
