@@ -110,6 +110,22 @@ import Testing
         ))
     }
 
+    @Test func jobsTenantAndCursor() throws {
+        #expect(try parse(["jobs", "list", "--cursor", "01JABC", "--tenant", "acme"]) == .jobsList(
+            JobsListOptions(redis: Self.defaultRedis, status: nil, key: nil, tenant: "acme", limit: 100, json: false,
+                            cursor: "01JABC")
+        ))
+        #expect(try parse(["jobs", "show", "01JABC", "--tenant", "acme"]) == .jobsShow(
+            JobsShowOptions(redis: Self.defaultRedis, id: "01JABC", json: false, tenant: "acme")
+        ))
+        #expect(try parse(["jobs", "cancel", "01JABC", "--tenant", "acme"]) == .jobsCancel(
+            JobsCancelOptions(redis: Self.defaultRedis, id: "01JABC", waitSeconds: nil, json: false, tenant: "acme")
+        ))
+        #expect(try parse(["jobs", "cleanup", "--tenant", "acme", "--json"]) == .jobsCleanup(
+            JobsCleanupOptions(redis: Self.defaultRedis, reaper: Self.defaultReaper, json: true, tenant: "acme")
+        ))
+    }
+
     @Test func enqueue() throws {
         #expect(try parse(["enqueue", "demo.sync", "--params", #"{"total": 20}"#, "--key", "inbox-1"]) == .enqueue(
             EnqueueOptions(redis: Self.defaultRedis, type: "demo.sync", params: #"{"total": 20}"#, key: "inbox-1",
@@ -224,6 +240,7 @@ import Testing
               --redis URL      Redis server
                                [env QUELL_REDIS_URL, default redis://127.0.0.1:6379/0]
               --prefix PREFIX  prefix of every Redis key [env QUELL_PREFIX, default quell]
+              --tenant TENANT  only this tenant's jobs (default: all)
               --wait SECONDS   wait up to SECONDS for the job to be cancelled
               --json           print JSON
               -h, --help       show this help

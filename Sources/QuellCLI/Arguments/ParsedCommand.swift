@@ -104,6 +104,8 @@ public struct JobsListOptions: Sendable, Equatable {
     public var tenant: String?
     public var limit: Int
     public var json: Bool
+    /// Continue after this job id (a previous page's `next_cursor`).
+    public var cursor: String? = nil
 }
 
 /// `quell jobs show ID`
@@ -111,6 +113,8 @@ public struct JobsShowOptions: Sendable, Equatable {
     public var redis: RedisSettings
     public var id: String
     public var json: Bool
+    /// Only this tenant's job (nil: any tenant, as an admin).
+    public var tenant: String? = nil
 }
 
 /// `quell jobs cancel ID`
@@ -120,6 +124,8 @@ public struct JobsCancelOptions: Sendable, Equatable {
     /// Wait up to this long for `cancelled` (nil: do not wait).
     public var waitSeconds: Double?
     public var json: Bool
+    /// Only this tenant's job (nil: any tenant, as an admin).
+    public var tenant: String? = nil
 }
 
 /// `quell jobs cleanup`: close stuck jobs now.
@@ -127,6 +133,8 @@ public struct JobsCleanupOptions: Sendable, Equatable {
     public var redis: RedisSettings
     public var reaper: ReaperOptions
     public var json: Bool
+    /// Only this tenant's stuck jobs (nil: every tenant, and expired workers too).
+    public var tenant: String? = nil
 }
 
 /// `quell enqueue TYPE`

@@ -39,6 +39,8 @@ public enum QuellCommandLine {
 
     static let redisOptions: [OptionSpec] = [.setting(.redis), .setting(.prefix)]
     static let json = OptionSpec.flag("json", help: "print JSON")
+    /// Commands act as an admin (every tenant) unless `--tenant` narrows them.
+    static let tenant = OptionSpec.value("tenant", placeholder: "TENANT", help: "only this tenant's jobs (default: all)")
 
     public static let root = CommandSpec(
         name: "quell",
@@ -82,8 +84,9 @@ public enum QuellCommandLine {
         options: redisOptions + [
             .value("status", placeholder: "STATUS", help: "only jobs with this status"),
             .value("key", placeholder: "KEY", help: "only jobs with this dedupe key"),
-            .value("tenant", placeholder: "TENANT", help: "only this tenant's jobs"),
+            tenant,
             .value("limit", placeholder: "N", help: "at most N jobs", defaultValue: "100"),
+            .value("cursor", placeholder: "ID", help: "continue after this job id (a previous next_cursor)"),
             json,
         ]
     )
@@ -91,7 +94,7 @@ public enum QuellCommandLine {
     static let jobsShow = CommandSpec(
         name: "show",
         summary: "Show one job.",
-        options: redisOptions + [json],
+        options: redisOptions + [tenant, json],
         positionals: [PositionalSpec(name: "ID", help: "the job id")]
     )
 
@@ -99,6 +102,7 @@ public enum QuellCommandLine {
         name: "cancel",
         summary: "Cancel a job (queued: never runs; running: stops at its next checkpoint).",
         options: redisOptions + [
+            tenant,
             .value("wait", placeholder: "SECONDS", help: "wait up to SECONDS for the job to be cancelled"),
             json,
         ],
@@ -108,7 +112,7 @@ public enum QuellCommandLine {
     static let jobsCleanup = CommandSpec(
         name: "cleanup",
         summary: "Close stuck jobs now (stale heartbeat or past deadline).",
-        options: redisOptions + [.setting(.staleAfter), json]
+        options: redisOptions + [tenant, .setting(.staleAfter), json]
     )
 
     static let jobs = CommandSpec(
@@ -179,17 +183,20 @@ public enum QuellCommandLine {
                 key: r.string("key"),
                 tenant: r.string("tenant"),
                 limit: try r.integer("limit", in: 1...100_000)!,
-                json: try r.flag("json")
+                json: try r.flag("json"),
+                cursor: r.string("cursor")
             ))
         case ["jobs", "show"]:
-            return .jobsShow(JobsShowOptions(redis: try redis(r), id: try positional(r, 0), json: try r.flag("json")))
+            return .jobsShow(JobsShowOptions(redis: try redis(r), id: try positional(r, 0), json: try r.flag("json"),
+                                             tenant: r.string("tenant")))
         case ["jobs", "cancel"]:
             return .jobsCancel(JobsCancelOptions(
                 redis: try redis(r), id: try positional(r, 0),
-                waitSeconds: try r.seconds("wait"), json: try r.flag("json")
+                waitSeconds: try r.seconds("wait"), json: try r.flag("json"), tenant: r.string("tenant")
             ))
         case ["jobs", "cleanup"]:
-            return .jobsCleanup(JobsCleanupOptions(redis: try redis(r), reaper: try reaper(r), json: try r.flag("json")))
+            return .jobsCleanup(JobsCleanupOptions(redis: try redis(r), reaper: try reaper(r), json: try r.flag("json"),
+                                                   tenant: r.string("tenant")))
         case ["enqueue"]:
             return .enqueue(EnqueueOptions(
                 redis: try redis(r),
