@@ -18,7 +18,7 @@ public enum QuellMain {
             return 0
         case .api(let o): return await APICommand.run(o, environment: environment)
         case .worker(let o): return await WorkerCommand.run(o, environment: environment)
-        case .monitor(let o): return await MonitorCommand.run(o)
+        case .monitor(let o): return await MonitorCommand.run(o, environment: environment)
         case .jobsList(let o): return await JobsCommand.list(o)
         case .jobsShow(let o): return await JobsCommand.show(o)
         case .jobsCancel(let o): return await JobsCommand.cancel(o)
