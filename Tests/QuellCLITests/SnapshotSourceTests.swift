@@ -72,10 +72,14 @@ import Testing
     }
 
     @Test func liveFollowsEventsWithOneCallPerFrame() async throws {
+        // A Redis of its own: another suite's SCRIPT FLUSH would add reloads to the count.
+        let server = try await RedisServerProcess.startPrivate()
+        defer { server.stop() }
         let clock = ManualClock(Date())
-        let writer = makeStore("snap-live", clock: clock)
+        let configuration = QuellConfiguration(redisURL: server.url, prefix: TestRedis.prefix("snap-live"))
+        let writer = JobStore(redis: RedisClient(url: server.url), configuration: configuration, clock: clock)
         // The source reads through a client of its own, so its calls can be counted.
-        let reader = writer.withClock(clock, name: "reader")
+        let reader = JobStore(redis: RedisClient(url: server.url), configuration: configuration, clock: clock)
         let source = SnapshotSource(store: reader, settings: .init(staleAfter: 10))
         let job = try await writer.enqueue(EnqueueRequest(type: "demo.sync", tenant: "acme"))
         var snapshot = try await source.start()

@@ -53,7 +53,12 @@ struct QuellRun: Sendable, CustomStringConvertible {
 /// standard output and error captured. `QUELL_*` variables of the test
 /// process are not passed on, so only the arguments and `environment` count.
 func runQuell(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 30) async throws -> QuellRun {
-    let binary = try QuellBinary.require()
+    try await runProcess(try QuellBinary.require(), arguments, environment: environment, timeout: timeout)
+}
+
+/// Runs a program to completion with its output captured (see `runQuell`).
+func runProcess(_ path: String, _ arguments: [String], environment: [String: String] = [:],
+                timeout: Double = 30) async throws -> QuellRun {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quell-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -61,10 +66,10 @@ func runQuell(_ arguments: [String], environment: [String: String] = [:], timeou
     let err = directory.appendingPathComponent("stderr").path
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUELL_") && $0.key != "NO_COLOR" }
     env.merge(environment) { $1 }
-    let child = try ChildProcess(binary, arguments, environment: env, outputPath: out, errorPath: err)
+    let child = try ChildProcess(path, arguments, environment: env, outputPath: out, errorPath: err)
     guard let code = await child.exitCode(timeout: timeout) else {
         child.stop()
-        throw QuellTimeout(arguments: arguments)
+        throw QuellTimeout(arguments: [path] + arguments)
     }
     let stdout = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     let stderr = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
@@ -73,5 +78,5 @@ func runQuell(_ arguments: [String], environment: [String: String] = [:], timeou
 
 struct QuellTimeout: Error, CustomStringConvertible {
     var arguments: [String]
-    var description: String { "quell \(arguments.joined(separator: " ")) did not exit in time" }
+    var description: String { "\(arguments.joined(separator: " ")) did not exit in time" }
 }

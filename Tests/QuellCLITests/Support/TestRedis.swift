@@ -107,3 +107,17 @@ final class RedisServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
+
+extension RedisServerProcess {
+    /// `start()` on a thread of its own (it waits for PING with sleeps), for
+    /// a test that needs a server nobody else touches (e.g. no `SCRIPT FLUSH`
+    /// from another suite while it counts commands).
+    static func startPrivate() async throws -> RedisServerProcess {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do { continuation.resume(returning: try RedisServerProcess.start()) } catch { continuation.resume(throwing: error) }
+            }
+            thread.start()
+        }
+    }
+}
