@@ -9,7 +9,8 @@ import QuellTerminal
 /// Tasks feed one stream of inputs that a single loop consumes, so all state
 /// lives in that loop: the key reader (its own thread), SIGWINCH resizes,
 /// the poller (`SnapshotSource.next()` every 250 ms; Redis I/O runs on the
-/// client's thread) and cancel requests. The terminal is restored on `q`,
+/// client's thread) and cancel requests. Frames are written by a
+/// `FrameWriter` (its own thread), newest first. The terminal is restored on `q`,
 /// Ctrl-C (a key while raw), and on SIGINT/SIGTERM/SIGHUP (TerminalSession).
 enum LiveMonitor {
     enum Input: Sendable {
@@ -58,9 +59,10 @@ enum LiveMonitor {
             }
         }
 
+        let frames = FrameWriter(session: session)
         var state = MonitorInteraction(snapshot: first)
         var size = session.size ?? TerminalSize(rows: 24, columns: 80)
-        session.draw(state.lines(width: size.columns, height: size.rows, color: color, now: Date()))
+        frames.show(state.lines(width: size.columns, height: size.rows, color: color, now: Date()))
         loop: for await input in inputs {
             let now = Date()
             switch input {
@@ -88,8 +90,9 @@ enum LiveMonitor {
             case .notice(let text):
                 state.note(text, now: now)
             }
-            session.draw(state.lines(width: size.columns, height: size.rows, color: color, now: now))
+            frames.show(state.lines(width: size.columns, height: size.rows, color: color, now: now))
         }
+        await frames.close()
         pollTask.cancel()
         resizeTask.cancel()
         keys?.stop()

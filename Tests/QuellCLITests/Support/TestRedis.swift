@@ -121,3 +121,16 @@ extension RedisServerProcess {
         }
     }
 }
+
+extension RedisServerProcess {
+    /// `stop()` (which waits for the process) on a thread of its own.
+    func stopPrivate() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                self.stop()
+                continuation.resume()
+            }
+            thread.start()
+        }
+    }
+}
