@@ -19,11 +19,21 @@ import Testing
     /// Runs `quell monitor` in the pane, then `stty -a` on the same terminal
     /// into `directory/stty` (to see the settings it left) and its exit status
     /// into `directory/status` (tmux does not always record a dead pane's status).
-    private func monitorCommand(_ binary: String, _ store: JobStore, directory: URL) -> [String] {
+    private func monitorCommand(_ binary: String, _ store: JobStore, directory: URL, environment: [String] = []) -> [String] {
         let stty = directory.appendingPathComponent("stty").path
         let status = directory.appendingPathComponent("status").path
         return ["/bin/sh", "-c", "\"$@\"; s=$?; stty -a > '\(stty)'; echo $s > '\(status).tmp'; mv '\(status).tmp' '\(status)'",
-                "sh", binary, "monitor"] + store.cliArguments
+                "sh", "/usr/bin/env"] + environment + [binary, "monitor"] + store.cliArguments
+    }
+
+    /// What quell wrote to the terminal (tmux pipe-pane).
+    private func output(_ directory: URL) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("output"), encoding: .utf8)) ?? ""
+    }
+
+    /// Whether `text` holds an SGR sequence choosing a foreground colour (30–37).
+    private func hasColour(_ text: String) -> Bool {
+        text.range(of: "\u{1B}\\[([0-9]+;)*3[0-7](;[0-9]+)*m", options: .regularExpression) != nil
     }
 
     /// After quell exited: status 0, main screen, and the terminal as it was
@@ -39,8 +49,7 @@ import Testing
         #expect(flags.isSuperset(of: ["icanon", "echo", "isig", "icrnl", "ixon"]), "\(stty)")
         let restored = "\u{1B}[?25h\u{1B}[0m\u{1B}[?1049l"
         _ = try await eventually(5, "the restoring sequences") { () async throws -> Bool? in
-            let log = (try? String(contentsOf: directory.appendingPathComponent("output"), encoding: .utf8)) ?? ""
-            return log.hasSuffix(restored) ? true : nil
+            output(directory).hasSuffix(restored) ? true : nil
         }
     }
 
@@ -78,6 +87,7 @@ import Testing
             #expect(screen.contains("stage processing_files  synced 9"))
             #expect(lines.last?.hasPrefix("↑/↓ select  c cancel  q quit") == true)
             #expect(try await tmux.pane("#{alternate_on} #{cursor_flag}") == "1 0")
+            _ = try await eventually(5, "colours in the output") { hasColour(output(directory)) ? true : nil }
 
             // Resizing redraws at the new width (the narrow layout cuts ids).
             try await tmux.resize(width: 80, height: 30)
@@ -119,17 +129,23 @@ import Testing
         await tmux.kill()
     }
 
-    @Test(.timeLimit(.minutes(1))) func ctrlCQuitsAndRestoresTheTerminal() async throws {
+    @Test(.timeLimit(.minutes(1))) func ctrlCQuitsAndRestoresTheTerminalAndNoColorIsHonoured() async throws {
         let binary = try QuellBinary.require()
         let store = makeStore("mon-e2e-ctrlc")
         let tmux = Tmux("mon-e2e-ctrlc")
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
-            try await tmux.start(width: 100, height: 30, command: monitorCommand(binary, store, directory: directory),
+            try await tmux.start(width: 100, height: 30,
+                                 command: monitorCommand(binary, store, directory: directory, environment: ["NO_COLOR=1"]),
                                  outputLog: directory.appendingPathComponent("output").path)
             _ = try await tmux.waitForScreen("the dashboard") { $0.contains("Quell monitor") && $0.contains("no running jobs") }
             #expect(try await tmux.pane("#{alternate_on} #{cursor_flag}") == "1 0")
+            let drawn = try await eventually(5, "the output") { () async throws -> String? in
+                let text = output(directory)
+                return text.contains("no running jobs") ? text : nil
+            }
+            #expect(!hasColour(drawn))
             try await tmux.sendKeys("C-c")
             try await expectRestored(tmux, directory: directory)
         } catch {
