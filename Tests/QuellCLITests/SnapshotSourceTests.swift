@@ -74,6 +74,16 @@ import Testing
     @Test func liveFollowsEventsWithOneCallPerFrame() async throws {
         // A Redis of its own: another suite's SCRIPT FLUSH would add reloads to the count.
         let server = try await RedisServerProcess.startPrivate()
+        do {
+            try await followEvents(server)
+        } catch {
+            await server.stopPrivate()
+            throw error
+        }
+        await server.stopPrivate()
+    }
+
+    private func followEvents(_ server: RedisServerProcess) async throws {
         let clock = ManualClock(Date())
         let configuration = QuellConfiguration(redisURL: server.url, prefix: TestRedis.prefix("snap-live"))
         let writer = JobStore(redis: RedisClient(url: server.url), configuration: configuration, clock: clock)
@@ -116,7 +126,6 @@ import Testing
         #expect(snapshot.events.first?.status == .completed)
         #expect(snapshot.events.first?.text == "synced 8, failed 1, attachments 3")
         #expect(await source.reloads == 1)  // only the one at start
-        await server.stopPrivate()
     }
 
     @Test func heartbeatsAreRefreshedWithoutEvents() async throws {

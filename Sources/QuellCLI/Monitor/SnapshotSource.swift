@@ -107,8 +107,10 @@ actor SnapshotSource {
         stats = try await store.stats(tenant: nil)
         let at = now
         statsAt = at
-        recent = try await Self.recentEvents(store, upTo: cursor, count: settings.eventsKept)
-            .map { Self.event(id: $0.id, job: $0.job) }
+        if let cursor {  // (an empty stream has nothing to show yet; what comes next() reads)
+            recent = try await Self.recentEvents(store, upTo: cursor, count: settings.eventsKept)
+                .map { Self.event(id: $0.id, job: $0.job) }
+        }
         followingSince = at
         return snapshot(at)
     }

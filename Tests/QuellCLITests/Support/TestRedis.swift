@@ -11,8 +11,17 @@ enum TestRedis {
         }
         let server = try! RedisServerProcess.start()
         sharedServer.withLock { $0 = server }
+        // Stop it when the test process exits, or it outlives the run.
+        atexit { TestRedis.stopSharedServer() }
         return server.url
     }()
+
+    private static func stopSharedServer() {
+        sharedServer.withLock { server in
+            server?.stop()
+            server = nil
+        }
+    }
 
     private static let sharedServer = LockedBox<RedisServerProcess?>(nil)
 
@@ -85,7 +94,10 @@ final class RedisServerProcess: @unchecked Sendable {
         process = try ChildProcess(Self.binary, [
             "--port", String(port), "--bind", "127.0.0.1", "--dir", directory,
             "--save", "", "--appendonly", "no", "--daemonize", "no",
-            "--logfile", directory + "/redis.log"] + extraArguments)
+            "--logfile", directory + "/redis.log"] + extraArguments,
+            // Not the test process's own output: `swift test` reads that pipe
+            // until every holder closes it, and would wait for this server.
+            outputPath: directory + "/output.log")
         // Wait until it answers PING.
         for _ in 0..<200 {
             if let c = try? RedisConnection(url: url, options: RedisOptions(connectTimeout: 0.2)),
