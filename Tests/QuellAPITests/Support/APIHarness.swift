@@ -83,3 +83,13 @@ func withAPI<T>(_ name: String, redisURL: RedisURL? = nil, auth: APIAuth? = nil,
         throw error
     }
 }
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return false
+}
