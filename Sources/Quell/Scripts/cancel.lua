@@ -14,11 +14,11 @@
 -- Events: one when the status changes. Publishes the id on the cancel channel.
 
 local ttl, id, tenant, reason = tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
-local j, err = load(id)
+local j, err = load(id, true)
 if err then return redis.error_reply(err) end
 if not j or (tenant ~= '' and j.tenant ~= tenant) then return {'not_found'} end
-if j.status == 'cancelling' or j.status == 'cancelled' then return {j.status, flat(j)} end
-if TERMINAL[j.status] then return {'not_cancellable', flat(j)} end
+if j.status == 'cancelling' or j.status == 'cancelled' then return {j.status, flat_full(j)} end
+if TERMINAL[j.status] then return {'not_cancellable', flat_full(j)} end
 
 redis.call('ZREMRANGEBYSCORE', K_REVOKED, '-inf', NOW)
 redis.call('ZADD', K_REVOKED, NOW + ttl, id)
@@ -29,9 +29,9 @@ if j.status == 'queued' then
   redis.call('LREM', k_queue(j.queue), 1, id)
   redis.call('ZREM', k_scheduled(j.queue), id)
   close(j, 'cancelled', changed)
-  return {'cancelled', flat(j)}
+  return {'cancelled', flat_full(j)}
 end
 set_status(j, changed, 'cancelling')
 emit(j, changed)
 redis.call('PUBLISH', K_CANCEL, id)
-return {'cancelling', flat(j)}
+return {'cancelling', flat_full(j)}

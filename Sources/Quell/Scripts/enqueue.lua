@@ -21,7 +21,7 @@ for i = 5, #ARGV, 8 do
   if key ~= '' then
     local hid = redis.call('GET', k_dedupe(t, key))
     if hid then
-      local h, err = load(hid)
+      local h, err = load(hid, true)
       if err then
         failure = err
       elseif h and not TERMINAL[h.status] then
@@ -41,7 +41,7 @@ for i = 5, #ARGV, 8 do
   if failure then
     out[#out + 1] = {'error', failure}
   elseif holder then
-    out[#out + 1] = {'conflict', flat(holder)}
+    out[#out + 1] = {'conflict', flat_full(holder)}
   else
     local j = {id = id, type = typ, queue = q, tenant = t, key = key, status = 'queued',
       progress = '', attempt = '0', max_attempts = ARGV[i + 6], version = '1',

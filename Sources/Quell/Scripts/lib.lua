@@ -73,6 +73,16 @@ local function flat(j)
   return out
 end
 
+-- The job with its params, for replies to callers (loaded with params).
+local function flat_full(j)
+  local out = flat(j)
+  if j.params then
+    out[#out + 1] = 'params'
+    out[#out + 1] = j.params
+  end
+  return out
+end
+
 -- Appends one event carrying the job as it is now.
 local function xadd(j)
   redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', unpack(flat(j)))

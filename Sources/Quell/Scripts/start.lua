@@ -53,9 +53,7 @@ for n, id in ipairs(ids) do
     emit(j, changed)
     redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
     local entry = {'job', j.lease}
-    for _, v in ipairs(flat(j)) do entry[#entry + 1] = v end
-    entry[#entry + 1] = 'params'
-    entry[#entry + 1] = j.params
+    for _, v in ipairs(flat_full(j)) do entry[#entry + 1] = v end
     out[#out + 1] = entry
   end
 end
