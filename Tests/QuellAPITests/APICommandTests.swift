@@ -3,7 +3,7 @@ import Glibc
 import Quell
 import Testing
 
-/// The `quell api` executable: refuses to start without tokens, serves, stops on SIGTERM/SIGINT.
+/// The `quell api` executable: refuses to start without tokens, serves, reaps, stops on SIGTERM/SIGINT.
 @Suite struct APICommandTests {
     /// The `quell` binary SwiftPM built beside this test bundle.
     static var binary: String {
@@ -34,7 +34,8 @@ import Testing
         let log = NSTemporaryDirectory() + "quell-api-\(UUID().uuidString).log"
         defer { try? FileManager.default.removeItem(atPath: log) }
         let prefix = TestRedis.prefix("cmd")
-        let child = try ChildProcess(Self.binary, ["api", "--port", "0", "--redis", TestRedis.url.description, "--prefix", prefix],
+        let child = try ChildProcess(Self.binary, ["api", "--port", "0", "--redis", TestRedis.url.description, "--prefix", prefix,
+                                                   "--stale-after", "0.3"],
                                      environment: Self.environment(["QUELL_TOKENS": "tok-c=acme", "QUELL_REAPER_SECONDS": "0.1"]),
                                      outputPath: log)
         defer { if child.isRunning { child.signal(SIGKILL); _ = child.wait(timeout: 5) } }
@@ -55,6 +56,15 @@ import Testing
             return try c.readResponse()
         }
         #expect(r.status == 202 && r.json["tenant"] == .string("acme"))
+
+        // The reaper runs inside the api: a job whose worker vanished is requeued.
+        let store = JobStore(redis: TestRedis.client("cmd"),
+                             configuration: QuellConfiguration(redisURL: TestRedis.url, prefix: prefix, staleAfter: 0.3))
+        defer { store.redis.close() }
+        let started = try await store.start(worker: "vanished", leasePrefix: "l#", queues: ["default"], count: 1).started
+        let id = try #require(started.first?.job.id)
+        #expect(await eventually { try await store.job(id: id, tenant: nil).status == .queued })
+        #expect(Self.output(log).contains("reaper: requeued \(id)"))
 
         child.signal(signal)
         let code = await onThreadValue { child.wait(timeout: 10) }

@@ -6,7 +6,7 @@ import QuellHTTP
 import QuellTerminal
 import Synchronization
 
-/// `quell api`: the HTTP/JSON API, with the reaper running in-process.
+/// `quell api`: the HTTP/JSON API, with the shared `Reaper` running in-process.
 /// Exit codes: 0 after SIGTERM/SIGINT, 1 when it cannot listen, 2 for usage
 /// (including no tokens and no `--no-auth`).
 enum APICommand {
@@ -31,7 +31,9 @@ enum APICommand {
             store: store,
             configuration: QuellAPIConfiguration(http: HTTPServerConfiguration(host: o.host, port: o.port), auth: auth))
 
-        // Watch for the stop signals before anything can take long.
+        // Watch for the stop signals before listening, so a signal sent as soon as the
+        // "listening" line appears is never fatal. (ProcessSignals installs its handlers
+        // only when waited on, which would leave that window open.)
         let stop = StopSignal()
         let watcher = SignalWatcher([SIGTERM, SIGINT]) { signal in stop.fire(signal) }
         defer { watcher.cancel() }
@@ -46,14 +48,12 @@ enum APICommand {
             : "\(o.tokens.count) token(s)\(o.adminToken == nil ? "" : " and an admin token")"
         printLine("quell api: listening on http://\(displayHost(o.host)):\(server.port) (redis \(configuration.redisURL), prefix \(configuration.prefix), \(mode))")
 
-        let reaper = Task {
-            await APIReaperLoop(store: store, log: { printError("quell api: \($0)") }).run()
-        }
+        let reaper = Reaper(store: store, interval: configuration.reaperInterval, log: { printError("quell api: \($0)") })
+        reaper.start()
         let signal = await stop.wait()
-        printLine("quell api: \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down")
-        reaper.cancel()
+        printLine("quell api: \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down (interrupt again to exit now)")
+        await reaper.shutdown()
         await server.shutdown(grace: .seconds(5))
-        await reaper.value
         printLine("quell api: stopped")
         return 0
     }
@@ -88,13 +88,21 @@ private final class StopSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// The first signal wakes the waiter; a second SIGINT exits at once (130).
     func fire(_ signal: Int32) {
-        let waiter = state.withLock { s -> CheckedContinuation<Int32, Never>? in
-            guard s.signal == nil else { return nil }
+        let (waiter, again) = state.withLock { s -> (CheckedContinuation<Int32, Never>?, Bool) in
+            guard s.signal == nil else { return (nil, true) }
             s.signal = signal
             let w = s.waiter
             s.waiter = nil
-            return w
+            return (w, false)
+        }
+        if again {
+            if signal == SIGINT {
+                printError("quell api: second interrupt: exiting now")
+                exit(130)
+            }
+            return
         }
         waiter?.resume(returning: signal)
     }
