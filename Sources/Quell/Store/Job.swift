@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where a job is in its life. See DESIGN.md "Job lifecycle".
 public enum JobStatus: String, Sendable, Codable, CaseIterable {

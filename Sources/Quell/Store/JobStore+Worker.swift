@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A job a worker has started: the job and the lease that proves this run
 /// owns it (every later write from the worker must present it).

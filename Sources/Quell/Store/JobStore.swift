@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The client API of the job store: enqueue, read, list, cancel, clean up,
 /// count, follow events. Every state change is one Lua script (Scripts/),
@@ -41,7 +41,7 @@ public final class JobStore: Sendable {
         } catch let error as QuellError {
             throw error
         } catch let error as RedisError {
-            if case .server(let message) = error, let r = message.range(of: "CORRUPT ") {
+            if case .server(let message) = error, let r = message.firstRange(of: "CORRUPT ") {
                 throw .corrupt(String(message[r.upperBound...]).components(separatedBy: " script:").first ?? message)
             }
             if error.isUnavailable { throw .unavailable(error) }
