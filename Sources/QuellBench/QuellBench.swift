@@ -9,7 +9,7 @@ struct QuellBench {
     static func main() async throws {
         var args = Array(CommandLine.arguments.dropFirst())
         guard let command = args.first else {
-            print("usage: quell-bench redis-client|store --url URL [--seconds N] [--jobs N] [--batch N]")
+            print("usage: quell-bench redis-client|store|worker --url URL [--seconds N] [--jobs N] [--batch N]")
             exit(2)
         }
         args.removeFirst()
@@ -19,6 +19,8 @@ struct QuellBench {
             try await RedisClientBench.run(options)
         case "store":
             try await StoreBench.run(options)
+        case "worker":
+            try await WorkerBench.run(options)
         default:
             FileHandle.standardError.write(Data("unknown benchmark \(command)\n".utf8))
             exit(2)

@@ -52,6 +52,18 @@ struct BadDataTests {
         }
     }
 
+    @Test func separatorInHandlerTextCannotCorruptAPackedJob() async throws {
+        let store = makeStore("bad-separator")
+        let job = try await store.enqueue(EnqueueRequest(type: "t"))
+        let s = try #require(try await store.startJobs().first)
+        _ = try await store.finish([FinishReport(id: job.id, lease: s.lease, status: .failed, error: "a\u{1F}b\u{0}c\nd",
+                                                 progress: JobProgress(stage: "x\u{1F}y"))])
+        let final = try await store.job(id: job.id, tenant: nil)
+        #expect(final.error == "a b c\nd" && final.progress?.stage == "x\u{1F}y")
+        let events = try await store.allEvents(of: job.id)
+        #expect(events.last?.job.error == "a b c\nd" && events.last?.job.progress?.stage == "x\u{1F}y")
+    }
+
     @Test func nonJSONParamsAreRefusedAtTheDoor() throws {
         #expect(throws: QuellError.self) { _ = try JSONValue.parse("{not json") }
         #expect(throws: QuellError.self) { _ = try JSONValue.parse("") }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The demo tasks the stock `quell worker` carries (DESIGN.md "Demo tasks").
 public enum DemoTasks {

@@ -9,7 +9,7 @@
 -- whose job is not `queued` any more (cancelled while queued, deleted) is
 -- dropped: revoked jobs never start, however they were fetched (invariant 4).
 -- Returns one entry per id taken:
---   {'job', lease, <job fields>, 'params', params}   started: status running
+--   {'job', lease, <packed job>, params}   started: status running
 --   {'skip', id, reason}                              not started
 -- Events: 'running' per started job.
 
@@ -52,9 +52,7 @@ for n, id in ipairs(ids) do
     set_status(j, changed, 'running')
     emit(j, changed)
     redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
-    local entry = {'job', j.lease}
-    for _, v in ipairs(flat_full(j)) do entry[#entry + 1] = v end
-    out[#out + 1] = entry
+    out[#out + 1] = {'job', j.lease, pack(j), j.params}
   end
 end
 return out

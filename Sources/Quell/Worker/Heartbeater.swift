@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One batched call per interval: refreshes this worker's registration and
 /// the heartbeat of every job it runs. The reply is the fallback cancel path:

@@ -39,6 +39,8 @@ enum WorkerCommand {
         let sig = await ProcessSignals.waitForTermination()
         log("signal \(sig): shutting down (grace \(o.shutdownGraceSeconds)s; interrupt again to exit now)")
         await worker.shutdown(grace: o.shutdownGraceSeconds)
+        let stats = store.redis.statistics
+        log("redis client: \(stats.roundTrips) round trips, \(stats.commands) commands, \(stats.connects) connects")
         store.redis.close()
         log("quell worker \(worker.id) stopped")
         return 0
