@@ -123,7 +123,7 @@ final class EventFollower: Sendable {
             do {
                 let reply = try await client.send(RedisCommand(
                     "XREAD", "COUNT", batchSize, "BLOCK", blockMilliseconds, "STREAMS", store.keys.events, cursor.description))
-                batch = try decodeXREAD(reply)
+                batch = try decodeXREAD(reply, store: store)
                 failures = 0
             } catch {
                 // Redis down, or a corrupt entry: wait and read again from the same place.

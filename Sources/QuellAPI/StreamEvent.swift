@@ -50,27 +50,14 @@ extension Character {
     fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
-/// Decodes an `XREAD` reply (`[[stream, [[id, [field, value, …]], …]]]`, or nil on timeout).
-func decodeXREAD(_ reply: RedisReply) throws(QuellError) -> [StreamEvent] {
+/// Decodes an `XREAD` reply (`[[stream, entries]]`, or nil on timeout) with the
+/// store's own decoder for stream entries.
+func decodeXREAD(_ reply: RedisReply, store: JobStore) throws(QuellError) -> [StreamEvent] {
     guard case .array(let streams) = reply else { return [] }
     var out: [StreamEvent] = []
     for stream in streams {
-        guard let pair = stream.array, pair.count == 2, let entries = pair[1].array else {
-            throw .corrupt("malformed XREAD reply \(stream)")
-        }
-        out.reserveCapacity(out.count + entries.count)
-        for entry in entries {
-            guard let e = entry.array, e.count == 2, let id = e[0].string else {
-                throw .corrupt("malformed stream entry \(entry)")
-            }
-            do {
-                out.append(StreamEvent(id: id, job: try Job(fields: e[1].pairs())))
-            } catch let error as QuellError {
-                throw error
-            } catch {
-                throw .corrupt("stream entry \(id): \(error)")
-            }
-        }
+        guard let pair = stream.array, pair.count == 2 else { throw .corrupt("malformed XREAD reply \(stream)") }
+        out += try store.decodeEvents(pair[1]).map(StreamEvent.init)
     }
     return out
 }
