@@ -78,14 +78,17 @@ local function reply_job(j)
   return {pack(j), j.params or false}
 end
 
--- Appends one event carrying the job as it is now (all fields but params).
+-- Appends one event carrying the job as it is now (all fields but params);
+-- returns the packed job, for a reply.
 local function xadd(j)
-  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'j', pack(j))
+  local packed = pack(j)
+  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'j', packed)
+  return packed
 end
 
--- Writes the changed fields with a bumped version and appends one event.
--- Every status or progress change goes through here: one change, one
--- version, one event (invariant 7).
+-- Writes the changed fields with a bumped version and appends one event;
+-- returns the packed job. Every status or progress change goes through
+-- here: one change, one version, one event (invariant 7).
 local function emit(j, changed)
   j.version = tostring(tonumber(j.version) + 1)
   local args = {'version', j.version}
@@ -95,7 +98,7 @@ local function emit(j, changed)
     args[#args + 1] = v
   end
   redis.call('HSET', k_job(j.id), unpack(args))
-  xadd(j)
+  return xadd(j)
 end
 
 -- Moves the job between its tenant's status indexes and records the status.

@@ -50,9 +50,9 @@ for n, id in ipairs(ids) do
       deadline_at = tostring(NOW + math.floor(seconds * 1000)), expected = tostring(seconds),
       progress = ''}
     set_status(j, changed, 'running')
-    emit(j, changed)
+    local packed = emit(j, changed)
     redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
-    out[#out + 1] = {'job', j.lease, pack(j), j.params}
+    out[#out + 1] = {'job', j.lease, packed, j.params}
   end
 end
 return out
