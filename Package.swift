@@ -20,19 +20,22 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // Threads of our own for blocking I/O (shared by the modules below,
+        // which otherwise know nothing of each other).
+        .target(name: "QuellSystem"),
         // The library: Redis layer, job store, worker runtime. Knows nothing of
         // HTTP or terminals.
         .target(
             name: "Quell",
-            dependencies: ["CHiredis"],
+            dependencies: ["CHiredis", "QuellSystem"],
             resources: [.embedInCode("Scripts")]
         ),
         // HTTP/1.1 server. Knows nothing of jobs.
-        .target(name: "QuellHTTP"),
+        .target(name: "QuellHTTP", dependencies: ["QuellSystem"]),
         // The v1 HTTP API: routes from QuellHTTP onto the Quell client API.
         .target(name: "QuellAPI", dependencies: ["Quell", "QuellHTTP"]),
         // Terminal control (raw mode, alternate screen, keys, size). Knows nothing of jobs.
-        .target(name: "QuellTerminal"),
+        .target(name: "QuellTerminal", dependencies: ["QuellSystem"]),
         // The commands of the `quell` executable: argument parsing, api, worker,
         // monitor, jobs, enqueue, demo.
         .target(name: "QuellCLI", dependencies: ["Quell", "QuellAPI", "QuellHTTP", "QuellTerminal"]),

@@ -9,7 +9,7 @@ struct QuellBench {
     static func main() async throws {
         var args = Array(CommandLine.arguments.dropFirst())
         guard let command = args.first else {
-            print("usage: quell-bench redis-client --url URL [--seconds N]")
+            print("usage: quell-bench redis-client|store|worker --url URL [--seconds N] [--jobs N] [--batch N]")
             exit(2)
         }
         args.removeFirst()
@@ -17,6 +17,10 @@ struct QuellBench {
         switch command {
         case "redis-client":
             try await RedisClientBench.run(options)
+        case "store":
+            try await StoreBench.run(options)
+        case "worker":
+            try await WorkerBench.run(options)
         default:
             FileHandle.standardError.write(Data("unknown benchmark \(command)\n".utf8))
             exit(2)

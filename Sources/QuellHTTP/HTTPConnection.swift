@@ -153,7 +153,12 @@ final class HTTPConnection {
                 let (writes, finished) = channel.take()
                 var alive = true
                 for w in writes {
-                    alive = alive && Socket.sendAll(fd, w.bytes)
+                    if alive && !Socket.sendAll(fd, w.bytes) {
+                        // Closed before any writer hears of the failure, so
+                        // `isConnected` is already false when it does.
+                        alive = false
+                        channel.close()
+                    }
                     if alive {
                         w.continuation.resume()
                     } else {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A request handler. It starts on the connection's own thread and, after its first
 /// suspension, continues on Swift's cooperative pool: it must not block.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import QuellSystem
 import Glibc
 import Synchronization
 
@@ -132,10 +133,7 @@ final class ServerCore: Sendable {
             $0.port = listener.port
             $0.accepting = true
         }
-        let thread = Thread { [self] in acceptLoop(listener.fd) }
-        thread.name = "quell-http-accept"
-        thread.stackSize = 256 * 1024
-        thread.start()
+        OSThread.start(stackSize: 256 * 1024) { [self] in acceptLoop(listener.fd) }
     }
 
     private func acceptLoop(_ listenFD: Int32) {
@@ -176,12 +174,9 @@ final class ServerCore: Sendable {
             refuseBusy(fd)
             return
         }
-        let thread = Thread { [self] in
+        OSThread.start(stackSize: configuration.connectionStackSize) { [self] in
             HTTPConnection(core: self, control: control, fd: fd, peer: peer).run()
         }
-        thread.name = "quell-http-conn"
-        thread.stackSize = configuration.connectionStackSize
-        thread.start()
     }
 
     /// Answers 503 without a thread: the response fits the socket buffer. What the client

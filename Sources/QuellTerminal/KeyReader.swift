@@ -1,7 +1,8 @@
 #if canImport(Glibc)
 import Glibc
+import QuellSystem
 #endif
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Reads key presses from a file descriptor on a thread of its own (never on
@@ -38,9 +39,7 @@ public final class KeyReader: Sendable {
     /// Starts the reading thread (once).
     public func start() {
         guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        let thread = Thread { [self] in run() }
-        thread.name = "quell.keys"
-        thread.start()
+        OSThread.start { [self] in run() }
     }
 
     /// Asks the thread to stop and finishes the stream; returns at once.

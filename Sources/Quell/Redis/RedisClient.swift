@@ -1,6 +1,7 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Glibc
+import QuellSystem
 import Synchronization
 
 /// A Redis client shared by many concurrent callers.
@@ -58,10 +59,7 @@ public final class RedisClient: Sendable {
         self.options = options
         self.backoff = backoff
         self.interrupt = WakePipe()
-        let thread = Thread { [self] in self.run() }
-        thread.name = options.clientName ?? "quell-redis"
-        thread.stackSize = 1 << 20
-        thread.start()
+        OSThread.start { [self] in self.run() }
     }
 
     deinit {

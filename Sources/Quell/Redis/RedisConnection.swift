@@ -62,6 +62,9 @@ public final class RedisConnection {
         c.pointee.flags &= ~Int32(REDIS_BLOCK)
         let fl = fcntl(c.pointee.fd, F_GETFL)
         _ = fcntl(c.pointee.fd, F_SETFL, fl | O_NONBLOCK)
+        // hiredis 0.14 opens sockets without close-on-exec: a child process
+        // (quell demo starts some) must not inherit our Redis connections.
+        _ = fcntl(c.pointee.fd, F_SETFD, FD_CLOEXEC)
         var one: Int32 = 1
         if case .tcp = url.endpoint {
             _ = setsockopt(c.pointee.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -1,5 +1,7 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
 import Glibc
+import QuellSystem
 import Synchronization
 
 /// A pub/sub connection on a thread of its own. Delivers each message to
@@ -41,10 +43,7 @@ public final class RedisSubscriber: Sendable {
         self.onSubscribed = onSubscribed
         self.pingInterval = pingInterval
         state.withLock { $0.channels = Set(channels) }
-        let thread = Thread { [self] in self.run() }
-        thread.name = "quell-subscriber"
-        thread.stackSize = 1 << 20
-        thread.start()
+        OSThread.start { [self] in self.run() }
     }
 
     /// True while subscribed on a live connection.

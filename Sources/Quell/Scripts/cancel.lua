@@ -9,16 +9,16 @@
 --              fallback if the push is lost)
 -- cancelling, cancelled → unchanged: repeating a cancel answers the same
 -- other terminal → not_cancellable
--- Returns {code, <job fields>} with code cancelled | cancelling |
+-- Returns {code, {<packed job>, params}} with code cancelled | cancelling |
 --   not_cancellable, or {'not_found'} (also for another tenant's job).
 -- Events: one when the status changes. Publishes the id on the cancel channel.
 
 local ttl, id, tenant, reason = tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
-local j, err = load(id)
+local j, err = load(id, true)
 if err then return redis.error_reply(err) end
 if not j or (tenant ~= '' and j.tenant ~= tenant) then return {'not_found'} end
-if j.status == 'cancelling' or j.status == 'cancelled' then return {j.status, flat(j)} end
-if TERMINAL[j.status] then return {'not_cancellable', flat(j)} end
+if j.status == 'cancelling' or j.status == 'cancelled' then return {j.status, reply_job(j)} end
+if TERMINAL[j.status] then return {'not_cancellable', reply_job(j)} end
 
 redis.call('ZREMRANGEBYSCORE', K_REVOKED, '-inf', NOW)
 redis.call('ZADD', K_REVOKED, NOW + ttl, id)
@@ -29,9 +29,9 @@ if j.status == 'queued' then
   redis.call('LREM', k_queue(j.queue), 1, id)
   redis.call('ZREM', k_scheduled(j.queue), id)
   close(j, 'cancelled', changed)
-  return {'cancelled', flat(j)}
+  return {'cancelled', reply_job(j)}
 end
 set_status(j, changed, 'cancelling')
 emit(j, changed)
 redis.call('PUBLISH', K_CANCEL, id)
-return {'cancelling', flat(j)}
+return {'cancelling', reply_job(j)}

@@ -6,7 +6,7 @@
 --       max_attempts, timeout seconds ('' = adaptive)
 -- Returns one entry per job, in order:
 --   {'ok'}                       accepted, status queued, version 1
---   {'conflict', <holder job>}   a non-terminal job holds the key (invariant 2)
+--   {'conflict', {<packed holder>, params}}   a non-terminal job holds the key (invariant 2)
 --   {'error', message}           the holder's hash is corrupt
 -- Events: 'queued' (version 1) per accepted job. A stuck holder (heartbeat
 --   stale or past its deadline) is first closed — running → timed_out,
@@ -21,7 +21,7 @@ for i = 5, #ARGV, 8 do
   if key ~= '' then
     local hid = redis.call('GET', k_dedupe(t, key))
     if hid then
-      local h, err = load(hid)
+      local h, err = load(hid, true)
       if err then
         failure = err
       elseif h and not TERMINAL[h.status] then
@@ -41,7 +41,7 @@ for i = 5, #ARGV, 8 do
   if failure then
     out[#out + 1] = {'error', failure}
   elseif holder then
-    out[#out + 1] = {'conflict', flat(holder)}
+    out[#out + 1] = {'conflict', reply_job(holder)}
   else
     local j = {id = id, type = typ, queue = q, tenant = t, key = key, status = 'queued',
       progress = '', attempt = '0', max_attempts = ARGV[i + 6], version = '1',

@@ -9,7 +9,7 @@
 -- whose job is not `queued` any more (cancelled while queued, deleted) is
 -- dropped: revoked jobs never start, however they were fetched (invariant 4).
 -- Returns one entry per id taken:
---   {'job', lease, <job fields>, 'params', params}   started: status running
+--   {'job', lease, <packed job>, params}   started: status running
 --   {'skip', id, reason}                              not started
 -- Events: 'running' per started job.
 
@@ -50,13 +50,9 @@ for n, id in ipairs(ids) do
       deadline_at = tostring(NOW + math.floor(seconds * 1000)), expected = tostring(seconds),
       progress = ''}
     set_status(j, changed, 'running')
-    emit(j, changed)
+    local packed = emit(j, changed)
     redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
-    local entry = {'job', j.lease}
-    for _, v in ipairs(flat(j)) do entry[#entry + 1] = v end
-    entry[#entry + 1] = 'params'
-    entry[#entry + 1] = j.params
-    out[#out + 1] = entry
+    out[#out + 1] = {'job', j.lease, packed, j.params}
   end
 end
 return out

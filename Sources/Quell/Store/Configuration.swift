@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Synchronization
 
 /// How long a job may run: `clamp(base + perItem × total, min, max)` seconds,
 /// recomputed when the handler reports a new total (DESIGN.md "Cancellation").
@@ -104,12 +105,11 @@ public struct SystemClock: QuellClock {
 }
 
 /// A clock tests move by hand.
-public final class ManualClock: QuellClock, @unchecked Sendable {
-    private var current: Date
-    private let lock = NSLock()
-    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = start }
-    public func now() -> Date { lock.lock(); defer { lock.unlock() }; return current }
-    public func advance(by seconds: Double) { lock.lock(); current += seconds; lock.unlock() }
+public final class ManualClock: QuellClock {
+    private let current: Mutex<Date>
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = Mutex(start) }
+    public func now() -> Date { current.withLock { $0 } }
+    public func advance(by seconds: Double) { current.withLock { $0 += seconds } }
 }
 
 extension Date {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Any JSON value. Parsed with Foundation's `JSONDecoder` (no parser of our
 /// own to get wrong); written by `JSONWriter`, compact and deterministic
@@ -39,8 +39,8 @@ public enum JSONValue: Sendable, Equatable, Codable {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch let DecodingError.dataCorrupted(context) {
-            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            throw QuellError.invalid("invalid JSON: \(detail ?? context.debugDescription)")
+            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+            throw QuellError.invalid("invalid JSON: \(detail)")
         } catch {
             throw QuellError.invalid("invalid JSON: \(error)")
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where a job is in its life. See DESIGN.md "Job lifecycle".
 public enum JobStatus: String, Sendable, Codable, CaseIterable {
@@ -163,9 +164,28 @@ public struct Job: Sendable, Equatable {
         timeoutSeconds = optional("timeout").flatMap(Double.init)
     }
 
-    /// Decodes a job from a flat field/value array reply.
-    init(reply: RedisReply) throws {
-        try self.init(fields: reply.pairs())
+    /// The separator of a packed job (see `pack` in lib.lua).
+    static let packSeparator: Character = "\u{1F}"
+
+    /// Decodes a job packed by the scripts: the `fieldNames` values in order,
+    /// joined by 0x1F (events and script replies carry jobs this way).
+    public init(packed: String, params: String? = nil) throws {
+        let values = packed.split(separator: Self.packSeparator, omittingEmptySubsequences: false)
+        guard values.count == Self.fieldNames.count else {
+            throw QuellError.corrupt("packed job has \(values.count) fields, expected \(Self.fieldNames.count): \(packed.prefix(60))")
+        }
+        var fields: [String: String] = [:]
+        fields.reserveCapacity(values.count + 1)
+        for (name, value) in zip(Self.fieldNames, values) where !value.isEmpty { fields[name] = String(value) }
+        if let params { fields["params"] = params }
+        try self.init(fields: fields)
+    }
+
+    /// Text safe to store in a job field: the pack separator (and other
+    /// control characters but newline and tab) replaced by spaces.
+    public static func fieldText(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 32 && $0 != "\n" && $0 != "\t" }) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 32 && $0 != "\n" && $0 != "\t" ? " " : $0 }))
     }
 
     /// The job as JSON, in the shape of DESIGN.md "HTTP API": snake_case,

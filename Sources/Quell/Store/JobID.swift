@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Job ids: 26 characters of Crockford base32, a 48-bit millisecond time

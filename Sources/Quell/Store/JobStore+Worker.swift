@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A job a worker has started: the job and the lease that proves this run
 /// owns it (every later write from the worker must present it).
@@ -86,8 +86,8 @@ extension JobStore {
         var skipped: [(String, String)] = []
         for entry in reply.array ?? [] {
             guard let parts = entry.array, let kind = parts.first?.string else { continue }
-            if kind == "job", parts.count > 2, let lease = parts[1].string {
-                let job = try decode(.array(Array(parts.dropFirst(2))))
+            if kind == "job", parts.count == 4, let lease = parts[1].string {
+                let job = try decodePacked(.array([parts[2], parts[3]]))
                 started.append(StartedJob(job: job, lease: lease))
             } else if kind == "skip", parts.count == 3 {
                 skipped.append((parts[1].string ?? "?", parts[2].string ?? "?"))
@@ -101,7 +101,7 @@ extension JobStore {
         if reports.isEmpty { return [] }
         var arguments = header(nowMS)
         for r in reports {
-            arguments += [r.id, r.lease, r.status.rawValue, r.error ?? "", r.progress?.json ?? ""] as [any RedisArgument]
+            arguments += [r.id, r.lease, r.status.rawValue, Job.fieldText(r.error ?? ""), r.progress?.json ?? ""] as [any RedisArgument]
         }
         let reply = try await mapped { try await redis.run(Scripts.finish, keys: [], arguments: arguments) }
         let codes = try expectArray(reply, count: reports.count, "finish")
@@ -170,7 +170,7 @@ extension JobStore {
     public func retry(id: String, lease: String, delay: Double, error: String, progress: JobProgress?,
                       refund: Bool) async throws(QuellError) -> JobSignal {
         var arguments = header(nowMS)
-        arguments += [id, lease, Int(delay * 1000), error, progress?.json ?? "", refund ? "1" : "0"] as [any RedisArgument]
+        arguments += [id, lease, Int(delay * 1000), Job.fieldText(error), progress?.json ?? "", refund ? "1" : "0"] as [any RedisArgument]
         let reply = try await mapped { try await redis.run(Scripts.retry, keys: [], arguments: arguments) }
         switch reply.string {
         case "ok": return .ok

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The client API of the job store: enqueue, read, list, cancel, clean up,
 /// count, follow events. Every state change is one Lua script (Scripts/),
@@ -41,7 +41,7 @@ public final class JobStore: Sendable {
         } catch let error as QuellError {
             throw error
         } catch let error as RedisError {
-            if case .server(let message) = error, let r = message.range(of: "CORRUPT ") {
+            if case .server(let message) = error, let r = message.firstRange(of: "CORRUPT ") {
                 throw .corrupt(String(message[r.upperBound...]).components(separatedBy: " script:").first ?? message)
             }
             if error.isUnavailable { throw .unavailable(error) }
@@ -98,7 +98,7 @@ public final class JobStore: Sendable {
                 let parts = entry.array ?? []
                 switch parts.first?.string {
                 case "ok": results[i] = .success(job)
-                case "conflict": results[i] = .failure(.conflict(try decode(parts.count > 1 ? parts[1] : .null)))
+                case "conflict": results[i] = .failure(.conflict(try decodePacked(parts.count > 1 ? parts[1] : .null)))
                 case "error": results[i] = .failure(.corrupt(parts.count > 1 ? parts[1].string ?? "" : "holder is corrupt"))
                 default: throw .corrupt("enqueue script answered \(entry)")
                 }
@@ -205,15 +205,24 @@ public final class JobStore: Sendable {
         return try decodeEvents(reply)
     }
 
-    func decodeEvents(_ reply: RedisReply) throws(QuellError) -> [JobEvent] {
+    /// Decodes stream entries (an XRANGE reply, or one stream of an XREAD
+    /// reply) into events. Each entry holds one field, `j`: the packed job.
+    public func decodeEvents(_ reply: RedisReply) throws(QuellError) -> [JobEvent] {
         guard case .array(let entries) = reply else { return [] }
         var out: [JobEvent] = []
         out.reserveCapacity(entries.count)
         for e in entries {
-            guard let pair = e.array, pair.count == 2, let id = pair[0].string else {
+            guard let pair = e.array, pair.count == 2, let id = pair[0].string,
+                  let fields = pair[1].array, fields.count == 2, let packed = fields[1].string else {
                 throw .corrupt("malformed stream entry \(e)")
             }
-            out.append(JobEvent(id: id, job: try decode(pair[1])))
+            do {
+                out.append(JobEvent(id: id, job: try Job(packed: packed)))
+            } catch let error as QuellError {
+                throw error
+            } catch {
+                throw .corrupt("\(error)")
+            }
         }
         return out
     }
@@ -233,12 +242,12 @@ public final class JobStore: Sendable {
     public func cancel(id: String, tenant: String?, reason: String = "user") async throws(QuellError) -> Job {
         guard JobID.isValid(id) else { throw .notFound(id) }
         var arguments = header(nowMS)
-        arguments += [Int(configuration.revokedTTL * 1000), id, tenant ?? "", reason] as [any RedisArgument]
+        arguments += [Int(configuration.revokedTTL * 1000), id, tenant ?? "", Job.fieldText(reason)] as [any RedisArgument]
         let reply = try await mapped { try await redis.run(Scripts.cancel, keys: [], arguments: arguments) }
         let parts = reply.array ?? []
         switch parts.first?.string {
-        case "cancelled", "cancelling": return try decode(parts[1])
-        case "not_cancellable": throw .notCancellable(try decode(parts[1]))
+        case "cancelled", "cancelling": return try decodePacked(parts[1])
+        case "not_cancellable": throw .notCancellable(try decodePacked(parts[1]))
         case "not_found": throw .notFound(id)
         default: throw .corrupt("cancel script answered \(reply)")
         }
@@ -268,6 +277,20 @@ public final class JobStore: Sendable {
             return try Job(fields: reply.pairs())
         } catch let e as QuellError {
             throw e
+        } catch {
+            throw .corrupt("\(error)")
+        }
+    }
+
+    /// A job as the scripts reply with it: `{packed, params}`.
+    func decodePacked(_ reply: RedisReply) throws(QuellError) -> Job {
+        guard let parts = reply.array, parts.count >= 1, let packed = parts[0].string else {
+            throw .corrupt("expected a packed job, got \(reply)")
+        }
+        do {
+            return try Job(packed: packed, params: parts.count > 1 ? parts[1].string : nil)
+        } catch let error as QuellError {
+            throw error
         } catch {
             throw .corrupt("\(error)")
         }

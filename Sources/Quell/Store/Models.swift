@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A request to run a job.
 public struct EnqueueRequest: Sendable {

@@ -1,10 +1,48 @@
 import Foundation
 import Quell
 
-/// Scaffold: replaced by the command's implementation.
+/// `quell worker`: runs the demo tasks (and any registered ones) from the
+/// given queues until SIGTERM/SIGINT, then shuts down gracefully.
 enum WorkerCommand {
     static func run(_ o: WorkerOptions, environment: [String: String]) async -> Int32 {
-        printError("quell: this command is not built yet")
-        return 1
+        var config: QuellConfiguration
+        do {
+            config = try o.redis.configuration(reaper: o.reaper)
+            for q in o.queues { try QuellConfiguration.validateName(q, what: "queue") }
+        } catch let error as UsageError {
+            printError(error.description)
+            return 2
+        } catch {
+            printError("quell worker: \(error)")
+            return 2
+        }
+        if o.concurrency < 1 || o.concurrency > 10_000 {
+            printError("quell worker: --concurrency must be from 1 to 10000")
+            return 2
+        }
+        config.heartbeatInterval = o.heartbeatSeconds
+        config.shutdownGrace = o.shutdownGraceSeconds
+        let store = JobStore(configuration: config, clientName: "quell-worker")
+        let registry = TaskRegistry()
+        DemoTasks.register(in: registry)
+        let log: @Sendable (String) -> Void = { printError("[\(Job.rfc3339(Date()))] \($0)") }
+        // QUELL_CANCEL_PUSH=0 turns the pub/sub cancel listener off: a test
+        // hook proving that cancels still land through the heartbeat.
+        // QUELL_RETRY_BASE_SECONDS: the first retry waits about this long (doubling after).
+        let retryBase = environment["QUELL_RETRY_BASE_SECONDS"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
+        let worker = Worker(store: store, registry: registry, options: Worker.Options(
+            queues: o.queues, concurrency: o.concurrency, retryBackoff: Backoff(base: retryBase, max: 300),
+            cancelPush: environment["QUELL_CANCEL_PUSH"] != "0", log: log))
+        worker.start()
+        log("quell worker \(worker.id) started: redis \(config.redisURL), prefix \(config.prefix), queues \(o.queues.joined(separator: ",")), "
+            + "concurrency \(o.concurrency), tasks \(registry.types.joined(separator: " "))")
+        let sig = await ProcessSignals.waitForTermination()
+        log("signal \(sig): shutting down (grace \(o.shutdownGraceSeconds)s; interrupt again to exit now)")
+        await worker.shutdown(grace: o.shutdownGraceSeconds)
+        let stats = store.redis.statistics
+        log("redis client: \(stats.roundTrips) round trips, \(stats.commands) commands, \(stats.connects) connects")
+        store.redis.close()
+        log("quell worker \(worker.id) stopped")
+        return 0
     }
 }

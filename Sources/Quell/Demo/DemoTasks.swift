@@ -1,0 +1,154 @@
+import FoundationEssentials
+
+/// The demo tasks the stock `quell worker` carries (DESIGN.md "Demo tasks").
+public enum DemoTasks {
+    /// `demo.sync` parameters; all optional, defaults as in DESIGN.md.
+    public struct SyncParams: Decodable, Sendable {
+        public var total: Int = 200
+        public var batch: Int = 10
+        public var delayMs: Double = 5
+        public var mode: String = "full"
+        public var failRate: Double = 0
+        public var source: String = "inbox-1"
+
+        enum CodingKeys: String, CodingKey {
+            case total, batch, delayMs = "delay_ms", mode, failRate = "fail_rate", source
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            total = try c.decodeIfPresent(Int.self, forKey: .total) ?? 200
+            batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? 10
+            delayMs = try c.decodeIfPresent(Double.self, forKey: .delayMs) ?? 5
+            mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? "full"
+            failRate = try c.decodeIfPresent(Double.self, forKey: .failRate) ?? 0
+            source = try c.decodeIfPresent(String.self, forKey: .source) ?? "inbox-1"
+            guard total >= 0, total <= 1_000_000 else { throw DecodingError.dataCorruptedError(forKey: .total, in: c, debugDescription: "total must be 0…1000000") }
+            guard batch >= 1 else { throw DecodingError.dataCorruptedError(forKey: .batch, in: c, debugDescription: "batch must be ≥ 1") }
+            guard mode == "full" || mode == "incremental" else { throw DecodingError.dataCorruptedError(forKey: .mode, in: c, debugDescription: "mode must be full or incremental") }
+            guard (0...1).contains(failRate) else { throw DecodingError.dataCorruptedError(forKey: .failRate, in: c, debugDescription: "fail_rate must be 0…1") }
+            guard delayMs >= 0, delayMs <= 60_000 else { throw DecodingError.dataCorruptedError(forKey: .delayMs, in: c, debugDescription: "delay_ms must be 0…60000") }
+            try QuellConfiguration.validateName(source, what: "source")
+        }
+    }
+
+    public struct SleepParams: Decodable, Sendable {
+        public var ms: Double = 1000
+        /// Record each execution (start and end, worker, time) in Redis, so
+        /// tests can prove a job never runs on two workers at once.
+        public var log = false
+        enum CodingKeys: String, CodingKey { case ms, log }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            ms = try c.decodeIfPresent(Double.self, forKey: .ms) ?? 1000
+            log = try c.decodeIfPresent(Bool.self, forKey: .log) ?? false
+        }
+    }
+
+    public struct FailParams: Decodable, Sendable {
+        public var message: String = "demo failure"
+        enum CodingKeys: String, CodingKey { case message }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            message = try c.decodeIfPresent(String.self, forKey: .message) ?? "demo failure"
+        }
+    }
+
+    struct DemoFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The execution log of a job run by `demo.sleep` with `"log": true`:
+    /// entries `start|end WORKER MILLISECONDS`.
+    public static func executionLogKey(_ store: JobStore, job id: String) -> String {
+        "\(store.keys.base):demo:executions:\(id)"
+    }
+
+    public struct NoParams: Decodable, Sendable {}
+
+    /// Registers `demo.sync`, `demo.noop`, `demo.sleep` and `demo.fail`
+    /// (always throws: for retry tests and demos).
+    public static func register(in registry: TaskRegistry) {
+        registry.register("demo.noop", params: NoParams.self) { _, _ in .completed }
+        registry.register("demo.fail", params: FailParams.self) { p, _ in throw DemoFailure(description: p.message) }
+        registry.register("demo.sleep", params: SleepParams.self) { p, context in
+            let logKey = executionLogKey(context.store, job: context.job.id)
+            func note(_ what: String) async throws {
+                guard p.log else { return }
+                let entry = "\(what) \(context.job.worker ?? "?") \(Int(Date().timeIntervalSince1970 * 1000))"
+                try await context.store.redis.send(RedisCommand("RPUSH", logKey, entry))
+            }
+            try await note("start")
+            let end = Date().addingTimeInterval(p.ms / 1000)
+            while Date() < end {
+                try context.checkpoint()
+                try await Task.sleep(for: .milliseconds(min(10, max(1, Int(end.timeIntervalSinceNow * 1000)))))
+            }
+            try await note("end")
+            return .completed
+        }
+        registry.register("demo.sync", params: SyncParams.self, sync)
+    }
+
+    /// Where `demo.sync` writes the ids it synced for a source.
+    public static func syncedKey(_ store: JobStore, tenant: String, source: String) -> String {
+        store.keys.demoSynced(tenant: tenant, source: source)
+    }
+
+    /// Syncs `total` items of a deterministic source in batches ("conversations"),
+    /// checking for cancellation between batches. Each batch's items are written
+    /// to Redis as it completes, so partial work survives a cancel.
+    static func sync(_ p: SyncParams, _ context: JobContext) async throws -> JobResult {
+        let key = syncedKey(context.store, tenant: context.job.tenant, source: p.source)
+        let redis = context.store.redis
+        var synced = 0
+        var failed = 0
+        context.progress(stage: "listing_items", current: 0, total: p.total, counters: ["synced": 0, "failed": 0])
+        var index = 0
+        while index < p.total {
+            try context.checkpoint()
+            let end = min(p.total, index + p.batch)
+            let items = (index..<end).map { itemName(p.source, $0) }
+            if p.mode == "incremental" {
+                let known = try await redis.send(RedisCommand("SMISMEMBER", [key] + items.map { $0 as any RedisArgument }))
+                if let firstKnown = (known.array ?? []).firstIndex(where: { $0.int == 1 }) {
+                    let fresh = Array(items[..<firstKnown])
+                    synced += try await write(fresh, to: key, failRate: p.failRate, failed: &failed, redis: redis)
+                    context.progress(stage: "up_to_date", current: index + firstKnown, counters: ["synced": synced, "failed": failed])
+                    return failed > 0 ? .completedWithErrors : .completed
+                }
+            }
+            if p.delayMs > 0 {
+                try await Task.sleep(for: .milliseconds(Int(p.delayMs * Double(items.count))))
+            }
+            synced += try await write(items, to: key, failRate: p.failRate, failed: &failed, redis: redis)
+            index = end
+            context.progress(stage: "processing_items", current: index, counters: ["synced": synced, "failed": failed])
+        }
+        context.progress(stage: "done")
+        return failed > 0 ? .completedWithErrors : .completed
+    }
+
+    /// Writes the items that do not fail (deterministically by name) and counts the rest.
+    private static func write(_ items: [String], to key: String, failRate: Double, failed: inout Int, redis: RedisClient) async throws -> Int {
+        var ok: [any RedisArgument] = []
+        for item in items {
+            if failRate > 0 && unitHash(item) < failRate { failed += 1 } else { ok.append(item) }
+        }
+        if !ok.isEmpty { try await redis.send(RedisCommand("SADD", [key] + ok)) }
+        return ok.count
+    }
+
+    /// `inbox-1-item-000042`: the deterministic source's item names.
+    static func itemName(_ source: String, _ n: Int) -> String {
+        let digits = String(n)
+        return source + "-item-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    /// A stable value in [0, 1) from a string (FNV-1a), so failures repeat run after run.
+    static func unitHash(_ s: String) -> Double {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return Double(h % 1_000_000) / 1_000_000
+    }
+}

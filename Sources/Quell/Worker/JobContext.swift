@@ -1,0 +1,173 @@
+import FoundationEssentials
+import Synchronization
+
+/// Why a running job is being stopped by the worker.
+public enum StopReason: String, Sendable {
+    /// A user or operator cancelled it: confirm `cancelled`.
+    case cancel
+    /// It ran past its deadline: finish `timed_out`.
+    case deadline
+    /// The worker is shutting down: requeue it without spending an attempt.
+    case shutdown
+    /// Another run owns it now (reaped and requeued): write nothing.
+    case lost
+}
+
+/// What a handler gets: its job, a free `checkpoint()`, and coalesced progress.
+///
+/// Cancellation is cooperative and mapped onto Swift's own: a remote cancel
+/// sets a local flag and calls `Task.cancel()` on the job's task, so
+/// `checkpoint()`, `Task.checkCancellation()` and `withTaskCancellationHandler`
+/// all see it. A checkpoint costs no Redis round trip.
+public final class JobContext: Sendable {
+    public let job: Job
+    let lease: String
+    /// The store, for handlers that write their results to Redis.
+    public let store: JobStore
+
+    private struct State {
+        var stop: StopReason?
+        var deadline: Date?
+        var progress = JobProgress()
+        var dirty = false
+    }
+    private let state: Mutex<State>
+    private let clock: any QuellClock
+
+    init(job: Job, lease: String, store: JobStore) {
+        self.job = job
+        self.lease = lease
+        self.store = store
+        self.clock = store.clock
+        self.state = Mutex(State(deadline: job.deadlineAt))
+    }
+
+    /// Throws `CancellationError` if the job was cancelled, is past its
+    /// deadline, or the worker is shutting down. Reads local state only.
+    public func checkpoint() throws {
+        let (stop, deadline) = state.withLock { ($0.stop, $0.deadline) }
+        if stop != nil || Task.isCancelled { throw CancellationError() }
+        if let deadline, clock.now() > deadline {
+            requestStop(.deadline)
+            throw CancellationError()
+        }
+    }
+
+    /// True once a stop was requested (cancel, deadline, shutdown, lost).
+    public var isStopping: Bool { state.withLock { $0.stop != nil } }
+
+    /// Reports progress. Calls are coalesced: however often a handler calls
+    /// this, the worker writes at most a few times per second per job.
+    public func progress(stage: String? = nil, current: Int? = nil, total: Int? = nil, counters: [String: Int]? = nil) {
+        state.withLock { s in
+            if let stage { s.progress.stage = stage }
+            if let current { s.progress.current = current }
+            if let total { s.progress.total = total }
+            if let counters { s.progress.counters.merge(counters) { $1 } }
+            if let c = s.progress.current, let t = s.progress.total, t > 0 {
+                s.progress.percent = min(100, Double(c) * 100 / Double(t))
+            }
+            s.dirty = true
+        }
+    }
+
+    /// Adds to a named counter (`synced`, `failed`, …).
+    public func increment(_ counter: String, by n: Int = 1) {
+        state.withLock { s in
+            s.progress.counters[counter, default: 0] += n
+            s.dirty = true
+        }
+    }
+
+    /// The progress as last reported.
+    public var currentProgress: JobProgress { state.withLock { $0.progress } }
+
+    // MARK: - Worker side
+
+    var stopReason: StopReason? { state.withLock { $0.stop } }
+
+    /// Records why the job must stop; the first reason wins. Returns true if
+    /// this call set it.
+    @discardableResult
+    func requestStop(_ reason: StopReason) -> Bool {
+        state.withLock { s in
+            if s.stop != nil { return false }
+            s.stop = reason
+            return true
+        }
+    }
+
+    func updateDeadline(_ deadline: Date?) {
+        guard let deadline else { return }
+        state.withLock { $0.deadline = deadline }
+    }
+
+    var deadline: Date? { state.withLock { $0.deadline } }
+
+    /// The progress to write, if it changed since the last call.
+    func takeDirtyProgress() -> JobProgress? {
+        state.withLock { s in
+            guard s.dirty else { return nil }
+            s.dirty = false
+            return s.progress
+        }
+    }
+
+    /// Marks progress unwritten again (a write failed).
+    func markDirty() { state.withLock { $0.dirty = true } }
+}
+
+/// How a handler's work ended when it returned normally.
+public enum JobResult: Sendable {
+    case completed
+    /// Done, but some items failed (counted, not fatal).
+    case completedWithErrors
+}
+
+/// Handlers by task type. Params are decoded from the job's JSON with
+/// `JSONDecoder`; a job whose params cannot be decoded fails at once with
+/// the reason (it would fail the same way on every retry).
+public final class TaskRegistry: Sendable {
+    typealias Runner = @Sendable (_ params: String, _ context: JobContext) async throws -> JobResult
+    private let handlers = Mutex<[String: Runner]>([:])
+
+    public init() {}
+
+    /// Registers a handler for `type` taking `Params` decoded from the job's params.
+    public func register<Params: Decodable & Sendable>(
+        _ type: String, params: Params.Type = Params.self,
+        _ handler: @escaping @Sendable (Params, JobContext) async throws -> JobResult
+    ) {
+        let runner: Runner = { text, context in
+            let params: Params
+            do {
+                params = try JSONDecoder().decode(Params.self, from: Data(text.utf8))
+            } catch {
+                throw PayloadError(message: "cannot decode params for \(type): \(Self.describe(error))")
+            }
+            return try await handler(params, context)
+        }
+        handlers.withLock { $0[type] = runner }
+    }
+
+    /// The registered task types.
+    public var types: [String] { handlers.withLock { Array($0.keys).sorted() } }
+
+    func runner(for type: String) -> Runner? { handlers.withLock { $0[type] } }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "wrong type at '\(c.codingPath.map(\.stringValue).joined(separator: "."))': \(c.debugDescription)"
+        case DecodingError.dataCorrupted(let c): return c.debugDescription
+        default: return "\(error)"
+        }
+    }
+}
+
+/// A job whose payload cannot be decoded: failed at once, never retried.
+struct PayloadError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,116 @@
+import FoundationEssentials
+import Synchronization
+
+/// How a run ended, decided by the processor from the handler's result and
+/// the stop reason.
+enum Outcome: Sendable {
+    case finish(JobStatus, error: String?)
+    case confirmCancel
+    case retry(delay: Double, error: String, refund: Bool)
+    /// The job is not ours any more: write nothing.
+    case none
+}
+
+/// Writes outcomes to the store. Finishes are batched: a job that ends while
+/// a finish call is in flight joins the next call, so 100 jobs ending at once
+/// cost a few round trips; a lone job is written at once (latency first).
+/// A write that fails because Redis is unreachable is retried with backoff —
+/// an outcome is never dropped while the process lives (if it dies, the
+/// reaper recovers the job).
+final class OutcomeWriter: Sendable {
+    private let store: JobStore
+    private let running: RunningJobs
+    private let log: @Sendable (String) -> Void
+
+    private struct Pending {
+        let report: FinishReport
+        let done: CheckedContinuation<Void, Never>
+    }
+    private struct State {
+        var pending: [Pending] = []
+        var flushing = false
+    }
+    private let state = Mutex(State())
+    private let backoff = Backoff(base: 0.05, max: 2)
+
+    init(store: JobStore, running: RunningJobs, log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.running = running
+        self.log = log
+    }
+
+    /// Records the outcome durably, then forgets the job.
+    func write(_ outcome: Outcome, for context: JobContext) async {
+        let id = context.job.id
+        let lease = context.lease
+        let progress = context.currentProgress == JobProgress() ? nil : context.currentProgress
+        switch outcome {
+        case .finish(let status, let error):
+            await finish(FinishReport(id: id, lease: lease, status: status, error: error, progress: progress))
+        case .confirmCancel:
+            await confirm(id: id, lease: lease, progress: progress)
+        case .retry(let delay, let error, let refund):
+            let signal = await persistently("retry \(id)") {
+                try await store.retry(id: id, lease: lease, delay: delay, error: error, progress: progress, refund: refund)
+            }
+            if signal == .cancel { await confirm(id: id, lease: lease, progress: progress) }
+        case .none:
+            break
+        }
+        running.remove(id)
+    }
+
+    private func confirm(id: String, lease: String, progress: JobProgress?) async {
+        _ = await persistently("confirm cancel \(id)") {
+            try await store.confirmCancelled(id: id, lease: lease, progress: progress)
+        }
+    }
+
+    private func finish(_ report: FinishReport) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let lead = state.withLock { s -> Bool in
+                s.pending.append(Pending(report: report, done: c))
+                if s.flushing { return false }
+                s.flushing = true
+                return true
+            }
+            if lead { Task { await self.flush() } }
+        }
+    }
+
+    /// Writes batches until nothing is pending.
+    private func flush() async {
+        while true {
+            let batch = state.withLock { s -> [Pending] in
+                let b = s.pending
+                s.pending.removeAll(keepingCapacity: true)
+                if b.isEmpty { s.flushing = false }
+                return b
+            }
+            if batch.isEmpty { return }
+            _ = await persistently("finish \(batch.count) jobs") {
+                try await store.finish(batch.map(\.report))
+            }
+            for p in batch { p.done.resume() }
+        }
+    }
+
+    /// Runs a write until it succeeds or fails for a reason retrying cannot fix.
+    private func persistently<T: Sendable>(_ what: String, _ body: () async throws -> T) async -> T? {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                if case .unavailable? = error as? QuellError {
+                    if attempt == 0 { log("\(what): \(error); retrying") }
+                    try? await Task.sleep(for: .seconds(backoff.delay(attempt: attempt)))
+                    attempt += 1
+                    continue
+                }
+                log("\(what) failed: \(error)")
+                return nil
+            }
+        }
+    }
+}

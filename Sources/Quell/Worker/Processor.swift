@@ -1,0 +1,161 @@
+import FoundationEssentials
+import Synchronization
+
+/// Fetches, runs and acknowledges jobs with N slots.
+///
+/// Fetch: one `start` call takes as many queued jobs as there are free slots.
+/// When the queues are empty it blocks (`BLMOVE` into this worker's processing
+/// list, on a connection of its own) instead of polling, so an idle worker is
+/// idle and starts a new job within milliseconds; the claimed id sits in the
+/// processing list until `start` takes it, so a kill at any instant loses
+/// nothing (the reaper returns a dead worker's claims).
+///
+/// Run: each job in its own Swift `Task`; the slot frees when the handler
+/// returns, while its outcome is written (batched) in the background.
+final class Processor: Sendable {
+    struct Settings: Sendable {
+        var workerID: String
+        var queues: [String]
+        var slots: Int
+        var retryBackoff: Backoff
+    }
+
+    private let store: JobStore
+    private let registry: TaskRegistry
+    private let settings: Settings
+    private let running: RunningJobs
+    private let writer: OutcomeWriter
+    private let gate: SlotGate
+    private let blocking: RedisClient
+    private let log: @Sendable (String) -> Void
+
+    private struct State {
+        var loop: Task<Void, Never>?
+        var stopped = false
+        var startCalls = 0
+    }
+    private let state = Mutex(State())
+
+    init(store: JobStore, registry: TaskRegistry, settings: Settings, running: RunningJobs, writer: OutcomeWriter,
+         log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.registry = registry
+        self.settings = settings
+        self.running = running
+        self.writer = writer
+        self.gate = SlotGate(slots: settings.slots)
+        self.log = log
+        // Blocks up to 1 s per BLMOVE: the command timeout must be longer.
+        self.blocking = RedisClient(url: store.configuration.redisURL,
+                                    options: RedisOptions(connectTimeout: 2, commandTimeout: 10, clientName: "quell-fetch"))
+    }
+
+    private var isStopped: Bool { state.withLock { $0.stopped } }
+
+    func start() {
+        let task = Task { [self] in await fetchLoop() }
+        state.withLock { $0.loop = task }
+    }
+
+    /// Stops fetching (interrupting a blocked fetch); running jobs go on.
+    func stopFetching() async {
+        let loop = state.withLock { s -> Task<Void, Never>? in
+            s.stopped = true
+            return s.loop
+        }
+        blocking.close()
+        gate.wake()
+        await loop?.value
+    }
+
+    private func fetchLoop() async {
+        var failures = 0
+        while !isStopped {
+            let free = await gate.waitForFree()
+            if isStopped { break }
+            let call = state.withLock { s -> Int in
+                s.startCalls += 1
+                return s.startCalls
+            }
+            do {
+                let result = try await store.start(worker: settings.workerID, leasePrefix: "\(settings.workerID)/\(call)/",
+                                                   queues: settings.queues, count: free)
+                failures = 0
+                for s in result.skipped where s.reason != "cancelled" {
+                    log("skipped \(s.id): \(s.reason)")
+                }
+                if result.started.isEmpty {
+                    if result.skipped.isEmpty { await waitForWork() }
+                    continue
+                }
+                gate.take(result.started.count)
+                for job in result.started { launch(job) }
+            } catch {
+                log("fetch failed: \(error)")
+                try? await Task.sleep(for: .seconds(settings.retryBackoff.delay(attempt: min(failures, 6)) / 10))
+                failures += 1
+            }
+        }
+    }
+
+    /// Blocks until a job is pushed to one of the queues (claiming it into the
+    /// processing list), or about a second passes.
+    private func waitForWork() async {
+        let each = settings.queues.count == 1 ? 1.0 : 0.2
+        for queue in settings.queues where !isStopped {
+            let command = RedisCommand("BLMOVE", store.keys.queue(queue), store.keys.processing(settings.workerID),
+                                       "RIGHT", "LEFT", each)
+            do {
+                let reply = try await blocking.send(command, timeout: each + 5)
+                if !reply.isNull { return }
+            } catch {
+                if isStopped { return }
+                log("blocking fetch failed: \(error)")
+                try? await Task.sleep(for: .milliseconds(200))
+                return
+            }
+        }
+    }
+
+    private func launch(_ started: StartedJob) {
+        let context = JobContext(job: started.job, lease: started.lease, store: store)
+        running.add(context)
+        let task = Task { [self] in
+            let outcome = await execute(context)
+            running.handlerFinished(context.job.id)
+            gate.release()
+            await writer.write(outcome, for: context)
+        }
+        running.attach(started.job.id, task: task)
+    }
+
+    /// Runs the handler and decides the outcome from its result and why it stopped.
+    private func execute(_ context: JobContext) async -> Outcome {
+        let job = context.job
+        guard let runner = registry.runner(for: job.type) else {
+            return .finish(.failed, error: "no handler registered for task type '\(job.type)'")
+        }
+        do {
+            let result = try await runner(job.params ?? "{}", context)
+            if context.stopReason == .lost { return .none }
+            // Returned normally: that is the truth about the work, even if a
+            // cancel arrived that the handler never observed.
+            return .finish(result == .completed ? .completed : .completedWithErrors, error: nil)
+        } catch let error as PayloadError {
+            return .finish(.failed, error: error.message)
+        } catch {
+            switch context.stopReason {
+            case .cancel: return .confirmCancel
+            case .deadline: return .finish(.timedOut, error: "deadline exceeded (\(Int(job.expectedDurationSeconds ?? 0))s allowed)")
+            case .shutdown: return .retry(delay: 0, error: "interrupted by worker shutdown", refund: true)
+            case .lost: return .none
+            case nil:
+                let message = error is CancellationError ? "cancelled by the handler itself" : "\(error)"
+                if job.attempt < job.maxAttempts {
+                    return .retry(delay: settings.retryBackoff.delay(attempt: job.attempt - 1), error: message, refund: false)
+                }
+                return .finish(.failed, error: message)
+            }
+        }
+    }
+}

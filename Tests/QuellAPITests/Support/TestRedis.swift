@@ -1,0 +1,109 @@
+import Foundation
+import Glibc
+import Quell
+
+/// (Copied from Tests/QuellTests/Support.) The Redis the tests run against: `QUELL_TEST_REDIS_URL` (set by
+/// scripts/test), or else a private redis-server started once per test process.
+enum TestRedis {
+    static let url: RedisURL = {
+        if let text = ProcessInfo.processInfo.environment["QUELL_TEST_REDIS_URL"], !text.isEmpty {
+            return try! RedisURL(text)
+        }
+        let server = try! RedisServerProcess.start()
+        sharedServer.withLock { $0 = server }
+        return server.url
+    }()
+
+    private static let sharedServer = LockedBox<RedisServerProcess?>(nil)
+
+    /// A key prefix no other test uses, so tests run in parallel on one Redis.
+    static func prefix(_ name: String) -> String {
+        "t-\(name)-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    static func client(_ name: String = "test") -> RedisClient {
+        RedisClient(url: url, options: RedisOptions(connectTimeout: 2, commandTimeout: 5, clientName: name))
+    }
+}
+
+/// A tiny lock-protected box for test state shared across threads.
+final class LockedBox<Value: Sendable>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        lock.lock(); defer { lock.unlock() }
+        return body(&value)
+    }
+    var current: Value { withLock { $0 } }
+}
+
+/// A port nothing listens on right now (bind to 0, read it, close).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+            _ = bind(fd, sp, len)
+            _ = getsockname(fd, sp, &len)
+        }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// A redis-server of a test's own, which the test may stop and start again
+/// on the same port (to test reconnects).
+final class RedisServerProcess: @unchecked Sendable {
+    let port: Int
+    let directory: String
+    private var process: ChildProcess?
+    var url: RedisURL { RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)) }
+
+    private init(port: Int, directory: String) {
+        self.port = port
+        self.directory = directory
+    }
+
+    static var binary: String {
+        ProcessInfo.processInfo.environment["QUELL_TEST_REDIS_SERVER"] ?? "/usr/bin/redis-server"
+    }
+
+    static func start(extraArguments: [String] = []) throws -> RedisServerProcess {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quell-redis-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let server = RedisServerProcess(port: freePort(), directory: dir)
+        try server.start(extraArguments: extraArguments)
+        return server
+    }
+
+    func start(extraArguments: [String] = []) throws {
+        process = try ChildProcess(Self.binary, [
+            "--port", String(port), "--bind", "127.0.0.1", "--dir", directory,
+            "--save", "", "--appendonly", "no", "--daemonize", "no",
+            "--logfile", directory + "/redis.log"] + extraArguments)
+        // Wait until it answers PING.
+        for _ in 0..<200 {
+            if let c = try? RedisConnection(url: url, options: RedisOptions(connectTimeout: 0.2)),
+               (try? c.send(RedisCommand("PING"))) == .status("PONG") {
+                return
+            }
+            usleep(20_000)
+        }
+        throw RedisError.connectionRefused("test redis-server on port \(port) did not start")
+    }
+
+    func stop() {
+        process?.stop()
+        process = nil
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

@@ -1,0 +1,72 @@
+import Testing
+@testable import Quell
+
+/// Data Quell did not write (missing fields, bad JSON, unknown status) gives
+/// clear errors; nothing crashes, and workers keep going past it.
+@Suite("Bad data")
+struct BadDataTests {
+    @Test func decoderNamesWhatIsWrong() {
+        let good: [String: String] = ["id": "01J0000000000000000000000A", "type": "t", "queue": "default", "tenant": "a",
+                                      "status": "queued", "attempt": "0", "max_attempts": "3", "version": "1", "created_at": "1000"]
+        #expect((try? Job(fields: good)) != nil)
+        let cases: [([String: String], String)] = [
+            (good.filter { $0.key != "status" }, "no 'status'"),
+            (good.merging(["status": "exploded"]) { $1 }, "unknown status 'exploded'"),
+            (good.merging(["version": "v1"]) { $1 }, "'version' is not a number"),
+            (good.merging(["created_at": "yesterday"]) { $1 }, "'created_at' is not a time"),
+            (good.merging(["progress": "{not json"]) { $1 }, "progress is not a JSON object"),
+        ]
+        for (fields, expected) in cases {
+            do {
+                _ = try Job(fields: fields)
+                Issue.record("decoded bad fields \(fields)")
+            } catch {
+                guard case QuellError.corrupt(let message)? = error as? QuellError else { Issue.record("got \(error)"); continue }
+                #expect(message.contains(expected), "'\(message)' should contain '\(expected)'")
+            }
+        }
+    }
+
+    @Test func corruptJobsAreSkippedByStartAndNamedByReads() async throws {
+        let store = makeStore("bad")
+        let good = try await store.enqueue(EnqueueRequest(type: "t"))
+        let broken = JobID.make()
+        // A job hash missing most fields, and one with an unknown status, pushed onto the queue.
+        _ = try await store.redis.send(RedisCommand("HSET", store.keys.job(broken), "id", broken, "type", "t"))
+        let odd = JobID.make()
+        _ = try await store.redis.send(RedisCommand("HSET", store.keys.job(odd), "id", odd, "type", "t", "queue", "default",
+                                                    "tenant", "default", "status", "exploded", "version", "1"))
+        _ = try await store.redis.send(RedisCommand("LPUSH", store.keys.queue("default"), broken, odd, "not-a-job"))
+        let result = try await store.start(worker: "w", leasePrefix: "w#", queues: ["default"], count: 10)
+        #expect(result.started.map(\.job.id) == [good.id])
+        #expect(Set(result.skipped.map(\.id)) == [broken, odd, "not-a-job"])
+        #expect(result.skipped.first { $0.id == odd }?.reason.contains("CORRUPT") == true)
+
+        await #expect(throws: QuellError.self) { _ = try await store.job(id: odd, tenant: nil) }
+        do {
+            _ = try await store.cancel(id: odd, tenant: nil)
+            Issue.record("cancelled a corrupt job")
+        } catch {
+            guard case .corrupt(let message) = error else { Issue.record("got \(error)"); return }
+            #expect(message.contains(odd))
+        }
+    }
+
+    @Test func separatorInHandlerTextCannotCorruptAPackedJob() async throws {
+        let store = makeStore("bad-separator")
+        let job = try await store.enqueue(EnqueueRequest(type: "t"))
+        let s = try #require(try await store.startJobs().first)
+        _ = try await store.finish([FinishReport(id: job.id, lease: s.lease, status: .failed, error: "a\u{1F}b\u{0}c\nd",
+                                                 progress: JobProgress(stage: "x\u{1F}y"))])
+        let final = try await store.job(id: job.id, tenant: nil)
+        #expect(final.error == "a b c\nd" && final.progress?.stage == "x\u{1F}y")
+        let events = try await store.allEvents(of: job.id)
+        #expect(events.last?.job.error == "a b c\nd" && events.last?.job.progress?.stage == "x\u{1F}y")
+    }
+
+    @Test func nonJSONParamsAreRefusedAtTheDoor() throws {
+        #expect(throws: QuellError.self) { _ = try JSONValue.parse("{not json") }
+        #expect(throws: QuellError.self) { _ = try JSONValue.parse("") }
+        #expect(try JSONValue.parse(#"{"a":[1,true,null,"x"]}"#).jsonString == #"{"a":[1,true,null,"x"]}"#)
+    }
+}
