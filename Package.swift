@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "QuellTerminal", dependencies: ["QuellSystem"]),
         // The commands of the `quell` executable: argument parsing, api, worker,
         // monitor, jobs, enqueue, demo.
-        .target(name: "QuellCLI", dependencies: ["Quell", "QuellAPI", "QuellHTTP", "QuellTerminal"]),
+        .target(name: "QuellCLI", dependencies: ["Quell", "QuellAPI", "QuellHTTP", "QuellSystem", "QuellTerminal"]),
         .executableTarget(name: "quell", dependencies: ["QuellCLI"]),
         .executableTarget(name: "QuellBench", dependencies: ["Quell"]),
         .testTarget(name: "QuellTests", dependencies: ["Quell"]),

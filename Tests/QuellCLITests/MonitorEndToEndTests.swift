@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import Quell
 
@@ -153,5 +154,57 @@ import Testing
             throw error
         }
         await tmux.kill()
+    }
+
+    /// The same with a real `quell worker` running a `demo.sync`: the
+    /// monitor shows it moving, and `c`, `y` stop it at its next checkpoint
+    /// with its partial counters kept.
+    @Test(.timeLimit(.minutes(1))) func aLiveWorkersDemoSyncIsCancelledFromTheMonitor() async throws {
+        let binary = try QuellBinary.require()
+        let store = makeStore("mon-e2e-worker")
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QUELL_") }
+        environment["QUELL_STALE_SECONDS"] = "5"
+        let worker = try ChildProcess(binary, ["worker", "--heartbeat", "0.5", "--grace", "2"] + store.cliArguments,
+                                      environment: environment, outputPath: directory.appendingPathComponent("worker.log").path)
+        let tmux = Tmux("mon-e2e-worker")
+        do {
+            // 200 batches of 10 items, 50 ms each: about 10 s unless cancelled.
+            let enqueued = try await runQuell(["enqueue", "demo.sync", "--params", #"{"total": 2000, "batch": 10, "delay_ms": 5}"#,
+                                               "--tenant", "acme", "--key", "inbox-9", "--json"] + store.cliArguments)
+            #expect(enqueued.code == 0, "\(enqueued)")
+            let id = try #require(try JSONValue.parse(enqueued.stdout)["id"]?.stringValue)
+
+            try await tmux.start(width: 120, height: 40, command: monitorCommand(binary, store, directory: directory),
+                                 outputLog: directory.appendingPathComponent("output").path)
+            let screen = try await tmux.waitForScreen("the worker's job with a bar") { screen in
+                screen.split(separator: "\n").contains { $0.contains(id) && $0.contains("running") && $0.contains("█") }
+            }
+            #expect(screen.contains("WORKERS (1)") && screen.contains("stage processing_items"))
+            try await tmux.sendKeys("c")
+            _ = try await tmux.waitForScreen("the cancel prompt") { $0.contains("Cancel job \(id) (demo.sync, acme/inbox-9)? y/n") }
+            try await tmux.sendKeys("y")
+
+            let final = try await eventually(10, "the worker to stop the job") { () async throws -> Job? in
+                let job = try await store.job(id: id, tenant: nil)
+                return job.status == .cancelled ? job : nil
+            }
+            let synced = final.progress?.counters["synced"] ?? 0
+            #expect(synced > 0 && synced < 2000, "partial work kept: \(synced)")
+            _ = try await tmux.waitForScreen("the cancel on screen") {
+                $0.contains("no running jobs") && $0.split(separator: "\n").contains { $0.contains(id) && $0.contains("cancelled") }
+            }
+            try await tmux.sendKeys("q")
+            try await expectRestored(tmux, directory: directory)
+        } catch {
+            await tmux.kill()
+            worker.signal(SIGKILL)
+            _ = await worker.exitCode(timeout: 5)
+            throw error
+        }
+        await tmux.kill()
+        worker.signal(SIGTERM)
+        #expect(await worker.exitCode(timeout: 10) == 0)
     }
 }

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import QuellSystem
 import QuellTerminal
 import Synchronization
 
@@ -21,9 +21,7 @@ final class FrameWriter: Sendable {
 
     init(session: TerminalSession) {
         self.session = session
-        let thread = Thread { [self] in run() }
-        thread.name = "quell.frames"
-        thread.start()
+        OSThread.start { [self] in run() }
     }
 
     /// Queues `lines` as the next frame, replacing one not yet written.

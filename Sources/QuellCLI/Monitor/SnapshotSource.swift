@@ -303,20 +303,7 @@ actor SnapshotSource {
         let reply = try await redis {
             try await store.redis.send(RedisCommand("XREVRANGE", store.keys.events, upTo ?? "+", "-", "COUNT", max(1, count)))
         }
-        var out: [(id: String, job: Job)] = []
-        for entry in reply.array ?? [] {
-            guard let pair = entry.array, pair.count == 2, let id = pair[0].string else {
-                throw .corrupt("malformed stream entry \(entry)")
-            }
-            do {
-                out.append((id, try Job(fields: pair[1].pairs())))
-            } catch let error as QuellError {
-                throw error
-            } catch {
-                throw .corrupt("event \(id): \(error)")
-            }
-        }
-        return out
+        return try store.decodeEvents(reply).map { ($0.id, $0.job) }
     }
 
     /// Redis's clock (`TIME`), which stamps stream ids.
