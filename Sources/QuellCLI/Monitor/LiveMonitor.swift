@@ -62,6 +62,7 @@ enum LiveMonitor {
         let frames = FrameWriter(session: session)
         var state = MonitorInteraction(snapshot: first)
         var size = session.size ?? TerminalSize(rows: 24, columns: 80)
+        var cancels: [Task<Void, Never>] = []
         frames.show(state.lines(width: size.columns, height: size.rows, color: color, now: Date()))
         loop: for await input in inputs {
             let now = Date()
@@ -72,14 +73,14 @@ enum LiveMonitor {
                 case .redraw: break
                 case .quit: break loop
                 case .cancel(let id):
-                    Task {
+                    cancels.append(Task {
                         do {
                             let job = try await store.cancel(id: id, tenant: nil)
                             feed.yield(.notice("job \(id) \(job.status.rawValue)"))
                         } catch {
                             feed.yield(.notice("cancel failed: \(error)"))
                         }
-                    }
+                    })
                 }
             case .resize(let newSize):
                 size = newSize
@@ -99,5 +100,8 @@ enum LiveMonitor {
         keyTask.cancel()
         await keys?.join()
         feed.finish()
+        session.stop()
+        // A cancel confirmed just before quitting still reaches Redis.
+        for cancel in cancels { await cancel.value }
     }
 }
