@@ -99,9 +99,10 @@ final class TestClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else {
-            let e = errno
-            Glibc.close(fd)
-            throw TestFailure("connect: \(String(cString: strerror(e)))")
+            // No close here: deinit runs even when a class's init throws after
+            // every property is set, and closes fd — closing it twice could
+            // close a descriptor another thread has just been given.
+            throw TestFailure("connect: \(String(cString: strerror(errno)))")
         }
     }
 

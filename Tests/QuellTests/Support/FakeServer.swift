@@ -65,8 +65,14 @@ final class FakeServer: @unchecked Sendable {
         }
     }
 
+    /// Idempotent: a second close of the listener could close a descriptor
+    /// number another thread has been given since.
     func stop() {
-        stopped.withLock { $0 = true }
+        let first = stopped.withLock { s -> Bool in
+            defer { s = true }
+            return !s
+        }
+        guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
         for fd in clients.current { shutdown(fd, Int32(SHUT_RDWR)) }
