@@ -6,22 +6,24 @@ import Foundation
 struct Tmux: Sendable {
     static let binary = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// The server's socket, in a temporary file of this test's own (removed by `kill`).
     let socket: String
     let session = "main"
 
     init(_ name: String) {
-        socket = "quell-\(name)-\(UInt32.random(in: 0...UInt32.max))"
+        socket = FileManager.default.temporaryDirectory
+            .appendingPathComponent("quell-tmux-\(name)-\(UInt32.random(in: 0...UInt32.max))").path
     }
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Runs `tmux -L socket -f /dev/null -u ARGS`; throws unless it exits 0.
+    /// Runs `tmux -S socket -f /dev/null -u ARGS`; throws unless it exits 0.
     @discardableResult
     func run(_ arguments: [String]) async throws -> String {
         guard let binary = Self.binary else { throw Failure(description: "tmux is not installed (apt-get install tmux)") }
-        let result = try await runProcess(binary, ["-L", socket, "-f", "/dev/null", "-u"] + arguments,
+        let result = try await runProcess(binary, ["-S", socket, "-f", "/dev/null", "-u"] + arguments,
                                           environment: ["LC_ALL": "C.UTF-8", "TMUX": ""], timeout: 10)
         guard result.code == 0 else {
             throw Failure(description: "tmux \(arguments.joined(separator: " ")): \(result)")
@@ -75,5 +77,6 @@ struct Tmux: Sendable {
     /// Stops the server and whatever still runs in it.
     func kill() async {
         _ = try? await run(["kill-server"])
+        try? FileManager.default.removeItem(atPath: socket)
     }
 }
