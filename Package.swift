@@ -41,10 +41,12 @@ let package = Package(
         .target(name: "QuellCLI", dependencies: ["Quell", "QuellAPI", "QuellHTTP", "QuellSystem", "QuellTerminal"]),
         .executableTarget(name: "quell", dependencies: ["QuellCLI"]),
         .executableTarget(name: "QuellBench", dependencies: ["Quell"]),
-        .testTarget(name: "QuellTests", dependencies: ["Quell"]),
+        // Test helpers shared by the test targets: a private redis-server, child processes.
+        .target(name: "QuellTestSupport", dependencies: ["Quell"], path: "Tests/QuellTestSupport"),
+        .testTarget(name: "QuellTests", dependencies: ["Quell", "QuellTestSupport"]),
         .testTarget(name: "QuellHTTPTests", dependencies: ["QuellHTTP"]),
-        .testTarget(name: "QuellAPITests", dependencies: ["QuellAPI", "Quell", "QuellHTTP"]),
-        .testTarget(name: "QuellCLITests", dependencies: ["QuellCLI", "Quell", "QuellTerminal"]),
+        .testTarget(name: "QuellAPITests", dependencies: ["QuellAPI", "Quell", "QuellHTTP", "QuellTestSupport"]),
+        .testTarget(name: "QuellCLITests", dependencies: ["QuellCLI", "Quell", "QuellTerminal", "QuellTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

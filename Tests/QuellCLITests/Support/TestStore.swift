@@ -1,3 +1,4 @@
+import QuellTestSupport
 import Foundation
 @testable import Quell
 

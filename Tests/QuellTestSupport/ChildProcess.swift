@@ -3,15 +3,15 @@ import Glibc
 
 /// A child process started with posix_spawn. Foundation's `Process.waitUntilExit()`
 /// can hang on Linux when called from a test's task, so tests use this instead.
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
     private var exitStatus: Int32?
     private let lock = NSLock()
 
     /// Starts `path` with `arguments`. Standard output and error go to
     /// `outputPath` and `errorPath` when given (error joins output when only
     /// `outputPath` is), else they are inherited; standard input is /dev/null.
-    init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, outputPath: String? = nil,
+    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, outputPath: String? = nil,
          errorPath: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -62,12 +62,12 @@ final class ChildProcess: @unchecked Sendable {
         pid = child
     }
 
-    func signal(_ sig: Int32) { kill(pid, sig) }
+    public func signal(_ sig: Int32) { kill(pid, sig) }
 
     /// Waits for exit up to `timeout` seconds, blocking the calling thread;
     /// returns the exit code (128+signal for a signal), or nil if still running.
     @discardableResult
-    func wait(timeout: Double = 10) -> Int32? {
+    public func wait(timeout: Double = 10) -> Int32? {
         lock.lock()
         defer { lock.unlock() }
         if let exitStatus { return exitStatus }
@@ -87,17 +87,17 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// `wait(timeout:)` on a thread of its own, so the cooperative pool never blocks.
-    func exitCode(timeout: Double = 30) async -> Int32? {
+    public func exitCode(timeout: Double = 30) async -> Int32? {
         await withCheckedContinuation { continuation in
             let thread = Thread { continuation.resume(returning: self.wait(timeout: timeout)) }
             thread.start()
         }
     }
 
-    var isRunning: Bool { wait(timeout: 0) == nil }
+    public var isRunning: Bool { wait(timeout: 0) == nil }
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace` seconds.
-    func stop(grace: Double = 5) {
+    public func stop(grace: Double = 5) {
         guard isRunning else { return }
         signal(SIGTERM)
         if wait(timeout: grace) == nil {

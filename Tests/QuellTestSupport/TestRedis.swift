@@ -2,44 +2,55 @@ import Foundation
 import Glibc
 import Quell
 
+// Shared by every test target (the QuellTestSupport target).
+
 /// The Redis the tests run against: `QUELL_TEST_REDIS_URL` (set by
 /// scripts/test), or else a private redis-server started once per test process.
-enum TestRedis {
-    static let url: RedisURL = {
+public enum TestRedis {
+    public static let url: RedisURL = {
         if let text = ProcessInfo.processInfo.environment["QUELL_TEST_REDIS_URL"], !text.isEmpty {
             return try! RedisURL(text)
         }
         let server = try! RedisServerProcess.start()
         sharedServer.withLock { $0 = server }
+        // Stop it when the test process exits, or it outlives the run.
+        atexit { TestRedis.stopSharedServer() }
         return server.url
     }()
+
+    private static func stopSharedServer() {
+        sharedServer.withLock { server in
+            server?.stop()
+            server = nil
+        }
+    }
 
     private static let sharedServer = LockedBox<RedisServerProcess?>(nil)
 
     /// A key prefix no other test uses, so tests run in parallel on one Redis.
-    static func prefix(_ name: String) -> String {
+    public static func prefix(_ name: String) -> String {
         "t-\(name)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    static func client(_ name: String = "test") -> RedisClient {
+    public static func client(_ name: String = "test") -> RedisClient {
         RedisClient(url: url, options: RedisOptions(connectTimeout: 2, commandTimeout: 5, clientName: name))
     }
 }
 
 /// A tiny lock-protected box for test state shared across threads.
-final class LockedBox<Value: Sendable>: @unchecked Sendable {
+public final class LockedBox<Value: Sendable>: @unchecked Sendable {
     private var value: Value
     private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R {
+    public init(_ value: Value) { self.value = value }
+    public func withLock<R>(_ body: (inout Value) -> R) -> R {
         lock.lock(); defer { lock.unlock() }
         return body(&value)
     }
-    var current: Value { withLock { $0 } }
+    public var current: Value { withLock { $0 } }
 }
 
 /// A port nothing listens on right now (bind to 0, read it, close).
-func freePort() -> Int {
+public func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
@@ -58,22 +69,22 @@ func freePort() -> Int {
 
 /// A redis-server of a test's own, which the test may stop and start again
 /// on the same port (to test reconnects).
-final class RedisServerProcess: @unchecked Sendable {
-    let port: Int
-    let directory: String
+public final class RedisServerProcess: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
     private var process: ChildProcess?
-    var url: RedisURL { RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)) }
+    public var url: RedisURL { RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)) }
 
     private init(port: Int, directory: String) {
         self.port = port
         self.directory = directory
     }
 
-    static var binary: String {
+    public static var binary: String {
         ProcessInfo.processInfo.environment["QUELL_TEST_REDIS_SERVER"] ?? "/usr/bin/redis-server"
     }
 
-    static func start(extraArguments: [String] = []) throws -> RedisServerProcess {
+    public static func start(extraArguments: [String] = []) throws -> RedisServerProcess {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quell-redis-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let server = RedisServerProcess(port: freePort(), directory: dir)
@@ -81,11 +92,14 @@ final class RedisServerProcess: @unchecked Sendable {
         return server
     }
 
-    func start(extraArguments: [String] = []) throws {
+    public func start(extraArguments: [String] = []) throws {
         process = try ChildProcess(Self.binary, [
             "--port", String(port), "--bind", "127.0.0.1", "--dir", directory,
             "--save", "", "--appendonly", "no", "--daemonize", "no",
-            "--logfile", directory + "/redis.log"] + extraArguments)
+            "--logfile", directory + "/redis.log"] + extraArguments,
+            // Not the test process's own output: `swift test` reads that pipe
+            // until every holder closes it, and would wait for this server.
+            outputPath: directory + "/output.log")
         // Wait until it answers PING.
         for _ in 0..<200 {
             if let c = try? RedisConnection(url: url, options: RedisOptions(connectTimeout: 0.2)),
@@ -97,7 +111,7 @@ final class RedisServerProcess: @unchecked Sendable {
         throw RedisError.connectionRefused("test redis-server on port \(port) did not start")
     }
 
-    func stop() {
+    public func stop() {
         process?.stop()
         process = nil
     }
@@ -105,5 +119,32 @@ final class RedisServerProcess: @unchecked Sendable {
     deinit {
         stop()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+extension RedisServerProcess {
+    /// `start()` on a thread of its own (it waits for PING with sleeps), for
+    /// a test that needs a server nobody else touches (e.g. no `SCRIPT FLUSH`
+    /// from another suite while it counts commands).
+    public static func startPrivate() async throws -> RedisServerProcess {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do { continuation.resume(returning: try RedisServerProcess.start()) } catch { continuation.resume(throwing: error) }
+            }
+            thread.start()
+        }
+    }
+}
+
+extension RedisServerProcess {
+    /// `stop()` (which waits for the process) on a thread of its own.
+    public func stopPrivate() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                self.stop()
+                continuation.resume()
+            }
+            thread.start()
+        }
     }
 }
