@@ -69,7 +69,7 @@ func constantTimeEquals(_ a: some StringProtocol, _ b: some StringProtocol) -> B
 }
 
 extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
+    func trimmingSpaces() -> Substring {
         var s = self
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

@@ -27,7 +27,7 @@ enum RequestDecoding {
 
     /// `application/json`, `application/json; charset=utf-8`, or a `+json` type.
     static func isJSONMediaType(_ value: String) -> Bool {
-        let media = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: " \t") } ?? ""
+        let media = value.split(separator: ";", maxSplits: 1).first.map { String($0.trimmingSpaces()) } ?? ""
         let lower = media.lowercased()
         return lower == "application/json" || (lower.hasPrefix("application/") && lower.hasSuffix("+json"))
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Quell
 
 /// The `quell` executable's entry point: parse, dispatch, exit code.
@@ -31,7 +31,7 @@ public enum QuellMain {
 
 /// One line on stderr.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    writeAll(2, message + "\n")
 }
 
 extension RedisSettings {

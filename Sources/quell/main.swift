@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import QuellCLI
 
 // A thin command layer: everything lives in QuellCLI.

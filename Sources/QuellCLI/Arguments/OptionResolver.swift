@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Quell
 
 /// Typed access to one command's values with the fallback order of
 /// DESIGN.md: the command line, then the environment, then the default.
@@ -125,7 +126,7 @@ public struct OptionResolver: Sendable {
     /// A comma-separated list of non-empty names (spaces around names trimmed).
     public func list(_ found: (value: String, source: Source)) throws(UsageError) -> [String] {
         let items = found.value.split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingSpaces() }
         guard !items.isEmpty, !items.contains(where: \.isEmpty) else { throw invalid(found, "a comma-separated list of names") }
         return items
     }
@@ -136,7 +137,7 @@ public struct OptionResolver: Sendable {
         var tokens: [String: String] = [:]
         for entry in found.value.split(separator: ",") {
             let pair = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { $0.trimmingSpaces() }
             guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else {
                 throw invalid(found, "TOKEN=TENANT[,TOKEN=TENANT…]", echo: false)
             }
@@ -147,8 +148,7 @@ public struct OptionResolver: Sendable {
 
     /// A JSON object, returned as the text given.
     public func jsonObject(_ found: (value: String, source: Source)) throws(UsageError) -> String {
-        let parsed = try? JSONSerialization.jsonObject(with: Data(found.value.utf8))
-        guard parsed is [String: Any] else { throw invalid(found, "a JSON object") }
+        guard case .object? = try? JSONValue.parse(found.value) else { throw invalid(found, "a JSON object") }
         return found.value
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The `quell` command set (DESIGN.md "Command line" and "Configuration")
 /// and its entry point.
@@ -10,7 +10,7 @@ import Foundation
 ///         case .worker(let options): …
 ///         }
 ///     } catch {
-///         FileHandle.standardError.write(Data((error.description + "\n").utf8))
+///         writeAll(2, error.description + "\n")
 ///         exit(error.exitCode)   // 2
 ///     }
 public enum QuellCommandLine {
@@ -227,7 +227,7 @@ public enum QuellCommandLine {
     /// Positional `index` (present: the parser checked the count), not blank.
     private static func positional(_ r: OptionResolver, _ index: Int) throws(UsageError) -> String {
         let value = r.arguments.positionals[index]
-        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !value.trimmingSpaces().isEmpty else {
             throw r.error("empty argument \(r.spec.positionals[index].name)")
         }
         return value
@@ -235,7 +235,7 @@ public enum QuellCommandLine {
 
     private static func nonEmpty(_ r: OptionResolver, _ name: String) throws(UsageError) -> String {
         guard let found = r.raw(name) else { throw r.error("missing --\(name)") }
-        guard !found.value.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !found.value.trimmingSpaces().isEmpty else {
             throw r.error("invalid value for \(found.source.label): expected a non-empty value")
         }
         return found.value

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import QuellSystem
 import Glibc
 import Quell
 import QuellAPI
@@ -65,7 +66,7 @@ enum APICommand {
     /// Runs blocking work (name resolution, bind) on a thread of its own.
     private static func onOwnThread(_ body: @escaping @Sendable () throws(HTTPServerError) -> Void) async throws(HTTPServerError) {
         let result: Result<Void, HTTPServerError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
+            OSThread.start {
                 do throws(HTTPServerError) {
                     try body()
                     continuation.resume(returning: .success(()))
@@ -73,7 +74,6 @@ enum APICommand {
                     continuation.resume(returning: .failure(error))
                 }
             }
-            thread.start()
         }
         try result.get()
     }
@@ -121,5 +121,5 @@ private final class StopSignal: Sendable {
 
 /// One line on stdout, written at once (stdout may be a pipe).
 private func printLine(_ message: String) {
-    FileHandle.standardOutput.write(Data((message + "\n").utf8))
+    writeAll(1, message + "\n")
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Quell
 
 /// A command's failure: a one-line message for stderr and the exit code.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Quell
 
 /// `quell enqueue TYPE [--params JSON] [--key KEY] [--tenant T] [--queue Q] [--max-attempts N]`.

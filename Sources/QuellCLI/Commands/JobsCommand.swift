@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Quell
 
 /// `quell jobs list | show | cancel | cleanup`: one-shot operator commands.

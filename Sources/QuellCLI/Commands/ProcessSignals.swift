@@ -1,5 +1,7 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Synchronization
+import Glibc
 
 /// Waits for SIGTERM or SIGINT without blocking a thread. After the first
 /// signal, a second SIGINT exits the process at once (code 130).
@@ -33,14 +35,8 @@ enum ProcessSignals {
         nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
     }
 
-    private final class OnceFlag: @unchecked Sendable {
-        private var done = false
-        private let lock = NSLock()
-        func set() -> Bool {
-            lock.lock(); defer { lock.unlock() }
-            if done { return false }
-            done = true
-            return true
-        }
+    private final class OnceFlag: Sendable {
+        private let done = Atomic(false)
+        func set() -> Bool { !done.exchange(true, ordering: .acquiringAndReleasing) }
     }
 }

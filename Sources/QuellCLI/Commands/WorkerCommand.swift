@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Quell
 
 /// `quell worker`: runs the demo tasks (and any registered ones) from the

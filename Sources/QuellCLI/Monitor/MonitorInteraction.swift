@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import QuellTerminal
 
 /// The live monitor's screen state, apart from the terminal: the latest

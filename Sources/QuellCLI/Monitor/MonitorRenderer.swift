@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import QuellTerminal
 
 /// Renders a `MonitorSnapshot` as text. Every function here is pure: the
@@ -10,7 +11,6 @@ import QuellTerminal
 /// elapsed/heartbeat/stage/counters) and recent events, and in the
 /// full-screen form a footer with the keys, or the prompt in its place.
 public enum MonitorRenderer {
-    public static let utc = TimeZone(identifier: "UTC")!
 
     /// The full-screen dashboard: exactly `height` lines (none wider than
     /// `width`), the footer — or `prompt` in its place — on the last line.
@@ -18,10 +18,9 @@ public enum MonitorRenderer {
     /// kept visible, marked `>` and, with colour, shown inverted. When space
     /// runs short, events go first, then queues, then workers.
     public static func screen(_ snapshot: MonitorSnapshot, width: Int, height: Int, selected: Int?,
-                              color: Bool, prompt: String? = nil, ascii: Bool = false,
-                              timeZone: TimeZone = utc) -> [String] {
+                              color: Bool, prompt: String? = nil, ascii: Bool = false) -> [String] {
         guard height > 0, width > 0 else { return [] }
-        let layout = Layout(snapshot: snapshot, width: width, ascii: ascii, timeZone: timeZone,
+        let layout = Layout(snapshot: snapshot, width: width, ascii: ascii,
                             selected: snapshot.running.isEmpty ? nil : selected.map { min(max($0, 0), snapshot.running.count - 1) })
         let style = Style(enabled: color)
 
@@ -48,10 +47,9 @@ public enum MonitorRenderer {
 
     /// The `--once` form: the same sections in full, no colour, no height
     /// limit, no footer; lines end with a newline.
-    public static func plain(_ snapshot: MonitorSnapshot, width: Int = 120, ascii: Bool = false,
-                             timeZone: TimeZone = utc) -> String {
+    public static func plain(_ snapshot: MonitorSnapshot, width: Int = 120, ascii: Bool = false) -> String {
         guard width > 0 else { return "" }
-        let layout = Layout(snapshot: snapshot, width: width, ascii: ascii, timeZone: timeZone, selected: nil)
+        let layout = Layout(snapshot: snapshot, width: width, ascii: ascii, selected: nil)
         var rows = layout.header() + layout.counts()
         for section in [layout.queues(), layout.workers(), layout.runningJobs(), layout.events()] {
             rows.append(Row())
@@ -151,7 +149,6 @@ struct Layout {
     let snapshot: MonitorSnapshot
     let width: Int
     let ascii: Bool
-    let timeZone: TimeZone
     let selected: Int?
 
     var wide: Bool { width >= 110 }
@@ -384,8 +381,8 @@ struct Layout {
 
     func rate(_ value: Double?) -> String {
         guard let value, value.isFinite, value >= 0 else { return "-" }
-        if value < 10 { return String(format: "%.2f", value) }
-        if value < 100 { return String(format: "%.1f", value) }
+        if value < 10 { return decimal(value, digits: 2) }
+        if value < 100 { return decimal(value, digits: 1) }
         return String(Int(min(value, 1e15).rounded()))
     }
 
@@ -400,24 +397,25 @@ struct Layout {
         }
     }
 
-    private var calendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar
+    /// The UTC calendar fields of a date (gmtime: Calendar and TimeZone need
+    /// the ICU data of full Foundation, ~6 MiB of memory for one clock).
+    private func utc(_ date: Date) -> tm {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return parts
     }
 
     /// `2025-06-01 12:00:00 UTC`
     func timestamp(_ date: Date) -> String {
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        let zone = timeZone.identifier == "UTC" || timeZone.identifier == "GMT"
-            ? "UTC" : (timeZone.abbreviation(for: date) ?? timeZone.identifier)
-        return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) \(zone)"
+        let c = utc(date)
+        return "\(c.tm_year + 1900)-\(two(Int(c.tm_mon) + 1))-\(two(Int(c.tm_mday))) \(two(Int(c.tm_hour))):\(two(Int(c.tm_min))):\(two(Int(c.tm_sec))) UTC"
     }
 
     /// `12:00:01`
     func clock(_ date: Date) -> String {
-        let c = calendar.dateComponents([.hour, .minute, .second], from: date)
-        return "\(two(c.hour)):\(two(c.minute)):\(two(c.second))"
+        let c = utc(date)
+        return "\(two(Int(c.tm_hour))):\(two(Int(c.tm_min))):\(two(Int(c.tm_sec)))"
     }
 
     private func two(_ value: Int?) -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything the monitor shows at one instant, as plain values: filled from
 /// Redis by the monitor command, rendered by `MonitorRenderer`, printed as

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Quell
 
 /// Builds `MonitorSnapshot`s from the store, as an admin (every tenant).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Quell
 import QuellTerminal
 
@@ -55,7 +55,7 @@ enum JobText {
     static func time(_ date: Date?) -> String {
         guard let date else { return "-" }
         let text = Job.rfc3339(date)  // 2025-06-01T12:00:00.000Z
-        return String(text.prefix(19)).replacingOccurrences(of: "T", with: " ")
+        return String(text.prefix(19)).replacing("T", with: " ")
     }
 
     /// Counters in a stable order: `synced`, `failed`, then the rest by name.
