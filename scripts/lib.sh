@@ -41,3 +41,16 @@ quell_wait_for_redis() {
   done
   return 1
 }
+
+# Release build of one product into .build-release/release/: the Swift runtime
+# linked statically (only the code used is mapped: a worker idles at ~12 MiB
+# instead of ~15), with lld (which also keeps glibc's link-time notes quiet).
+# Fails, printing the compiler's output, on any error or warning.
+quell_release_build() {
+  local out
+  if ! out=$(swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld \
+        --scratch-path .build-release --product "$1" 2>&1) || grep -qE "error|warning:" <<<"$out"; then
+    echo "$out"
+    return 1
+  fi
+}
