@@ -37,6 +37,7 @@ enum StoreBench {
         if !requests.isEmpty { _ = try await store.enqueue(batch: requests) }
         report("enqueue_batched_\(batch)", Double(jobs) / (monotonic() - start), "jobs/s")
         let enqueueCalls = try await commandCalls(admin)
+        let enqueueUsec = try await commandStat(admin, "usec=")["evalsha"] ?? 0
         let enqueueTrips = store.redis.statistics.roundTrips - trips0
 
         try await admin.send("CONFIG", "RESETSTAT")
@@ -53,6 +54,7 @@ enum StoreBench {
         }
         report("start_finish_batched_\(batch)", Double(started) / (monotonic() - start), "jobs/s")
         let runCalls = try await commandCalls(admin)
+        let runUsec = try await commandStat(admin, "usec=")["evalsha"] ?? 0
         let runTrips = store.redis.statistics.roundTrips - trips1
 
         func perJob(_ calls: [String: Int], _ n: Int) -> String {
@@ -60,9 +62,11 @@ enum StoreBench {
         }
         let inside = { (c: [String: Int]) in c.filter { $0.key != "evalsha" && $0.key != "config" }.values.reduce(0, +) }
         print("enqueue: redis commands per job \(String(format: "%.2f", Double(inside(enqueueCalls)) / Double(jobs)))"
-              + " (\(perJob(enqueueCalls, jobs))), round trips per job \(String(format: "%.3f", Double(enqueueTrips) / Double(jobs)))")
+              + " (\(perJob(enqueueCalls, jobs))), round trips per job \(String(format: "%.3f", Double(enqueueTrips) / Double(jobs)))"
+              + ", Redis time in scripts \(String(format: "%.1f", Double(enqueueUsec) / Double(jobs))) µs per job")
         print("start+finish: redis commands per job \(String(format: "%.2f", Double(inside(runCalls)) / Double(started)))"
-              + " (\(perJob(runCalls, started))), round trips per job \(String(format: "%.3f", Double(runTrips) / Double(started)))")
+              + " (\(perJob(runCalls, started))), round trips per job \(String(format: "%.3f", Double(runTrips) / Double(started)))"
+              + ", Redis time in scripts \(String(format: "%.1f", Double(runUsec) / Double(started))) µs per job")
 
         // Clean up the benchmark's keys.
         var cursor = "0"
@@ -77,11 +81,16 @@ enum StoreBench {
 
     /// calls per command from INFO commandstats.
     static func commandCalls(_ client: RedisClient) async throws -> [String: Int] {
+        try await commandStat(client, "calls=")
+    }
+
+    /// One number per command from INFO commandstats (`calls=` or `usec=`).
+    static func commandStat(_ client: RedisClient, _ field: String) async throws -> [String: Int] {
         let text = try await client.send("INFO", "commandstats").expectString()
         var out: [String: Int] = [:]
         for line in text.split(separator: "\r\n") where line.hasPrefix("cmdstat_") {
             let name = line.dropFirst(8).prefix { $0 != ":" }
-            if let r = line.range(of: "calls="), let n = Int(line[r.upperBound...].prefix { $0.isNumber }) {
+            if let r = line.range(of: field), let n = Int(line[r.upperBound...].prefix { $0.isNumber }) {
                 out[String(name)] = n
             }
         }

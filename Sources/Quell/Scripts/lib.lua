@@ -62,6 +62,22 @@ local function load(id, with_params)
   return j
 end
 
+-- Absent fields read as '' (the hash stores only non-empty ones).
+local EMPTY = {__index = function() return '' end}
+
+-- A job's fields and params with one HGETALL — cheaper than the 24-field
+-- HMGET when params are needed anyway (start). Same checks as load.
+local function load_all(id)
+  local v = redis.call('HGETALL', k_job(id))
+  if #v == 0 then return nil end
+  local j = setmetatable({}, EMPTY)
+  for i = 1, #v, 2 do j[v[i]] = v[i + 1] end
+  if j.id ~= id or not STATUSES[j.status] or not tonumber(j.version) or j.tenant == '' or j.queue == '' then
+    return nil, 'CORRUPT job ' .. id .. ' is malformed (status "' .. j.status .. '", version "' .. j.version .. '")'
+  end
+  return j
+end
+
 -- The job packed in one string: the FIELDS values in order, joined by the
 -- unit separator (0x1f), which no field can hold (Swift validates or escapes
 -- every text that reaches a field). One string instead of 46 arguments is

@@ -36,7 +36,7 @@ end
 
 local out = {}
 for n, id in ipairs(ids) do
-  local j, err = load(id, true)
+  local j, err = load_all(id)
   if err then
     out[#out + 1] = {'skip', id, err}
   elseif not j then
