@@ -13,7 +13,7 @@ local out = {}
 for _, id in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do
   local j = load(id)
   if not j or (j.status ~= 'running' and j.status ~= 'cancelling') then
-    redis.call('ZREM', K_ACTIVE, id)
+    defer('ZREM', K_ACTIVE, id)
   elseif tenant == '' or j.tenant == tenant then
     local why = stuck_reason(j, stale)
     if why then out[#out + 1] = {resolve_stuck(j, why), id} end

@@ -58,12 +58,12 @@ for i = 5, #ARGV, 8 do
       end
     end
     redis.call('HSET', k_job(id), unpack(args))
-    redis.call('LPUSH', k_queue(q), id)
-    redis.call('ZADD', k_index(t, 'queued'), 0, id)
-    redis.call('ZADD', k_all(t), 0, id)
+    defer('LPUSH', k_queue(q), id)
+    defer('ZADD', k_index(t, 'queued'), 0, id)
+    defer('ZADD', k_all(t), 0, id)
     if key ~= '' then
       redis.call('SET', k_dedupe(t, key), id)
-      redis.call('ZADD', k_keyjobs(t, key), 0, id)
+      defer('ZADD', k_keyjobs(t, key), 0, id)
     end
     if not seen_tenant[t] then
       redis.call('SADD', K_TENANTS, t)

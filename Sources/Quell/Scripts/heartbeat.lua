@@ -28,7 +28,7 @@ for i = 10, #ARGV, 2 do
     redis.call('HSET', k_job(id), 'heartbeat_at', ARGV[2])
     local at = NOW + stale
     if deadline and deadline + stale < at then at = deadline + stale end
-    redis.call('ZADD', K_ACTIVE, at, id)
+    defer('ZADD', K_ACTIVE, at, id)
     if status == 'cancelling' then
       out[#out + 1] = 'cancel'
     elseif deadline and NOW > deadline then

@@ -34,7 +34,7 @@ for i = 9, #ARGV, 4 do
       changed.deadline_at = tostring(tonumber(j.started_at) + math.floor(seconds * 1000))
     end
     emit(j, changed)
-    redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
+    defer('ZADD', K_ACTIVE, reap_at(j, stale), id)
     out[#out + 1] = {'ok', j.deadline_at}
   end
 end

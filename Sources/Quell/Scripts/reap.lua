@@ -18,13 +18,13 @@ local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', NOW, 'LIMIT', 0, limit)) do
   local j = load(id)
   if not j or (j.status ~= 'running' and j.status ~= 'cancelling') then
-    redis.call('ZREM', K_ACTIVE, id)
+    defer('ZREM', K_ACTIVE, id)
   else
     local why = stuck_reason(j, stale)
     if why then
       out[#out + 1] = {resolve_stuck(j, why), id}
     else
-      redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
+      defer('ZADD', K_ACTIVE, reap_at(j, stale), id)
     end
   end
 end

@@ -51,7 +51,7 @@ for n, id in ipairs(ids) do
       progress = ''}
     set_status(j, changed, 'running')
     local packed = emit(j, changed)
-    redis.call('ZADD', K_ACTIVE, reap_at(j, stale), id)
+    defer('ZADD', K_ACTIVE, reap_at(j, stale), id)
     out[#out + 1] = {'job', j.lease, packed, j.params}
   end
 end

@@ -4,8 +4,11 @@
 enum Scripts {
     private static let lib = String(decoding: PackageResources.lib_lua, as: UTF8.self)
 
+    /// lib.lua, then the script's body as a function, then `flush()` of the
+    /// deferred writes on every path out of the body.
     private static func make(_ name: String, _ body: [UInt8]) -> RedisScript {
-        RedisScript(name: name, source: lib + "\n" + String(decoding: body, as: UTF8.self))
+        RedisScript(name: name, source: lib + "\nlocal function main()\n" + String(decoding: body, as: UTF8.self)
+                    + "\nend\nlocal result = main()\nflush()\nreturn result\n")
     }
 
     static let enqueue = make("enqueue", PackageResources.enqueue_lua)
