@@ -227,15 +227,7 @@ struct Routes: Sendable {
             try RequestDecoding.rejectUnknownFields(body, allowed: [])
         }
         let result = try await store.cleanup(tenant: caller.scope)
-        var w = JSONWriter(capacity: 64 + 700 * result.jobs.count)
-        w.beginObject()
-        w.key("cleaned"); w.int(result.cleaned)
-        w.key("jobs")
-        w.beginArray()
-        for job in result.jobs { job.write(to: &w) }
-        w.endArray()
-        w.endObject()
-        return .json(.ok, raw: w.bytes)
+        return .json(.ok, raw: result.json(includeWorkersGone: false))
     }
 
     /// `GET /v1/stats` → `{counts, queues, workers}`; counts are the caller's tenant's.

@@ -1,3 +1,4 @@
+import QuellTestSupport
 import Foundation
 import Testing
 @testable import Quell

@@ -1,3 +1,4 @@
+import QuellTestSupport
 import Testing
 @testable import Quell
 

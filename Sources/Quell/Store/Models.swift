@@ -135,4 +135,24 @@ public struct CleanupResult: Sendable {
     public var jobs: [Job]
     /// Workers whose registration had expired; their claims went back to the queues.
     public var workersGone: [String]
+
+    /// `{"cleaned": N, "jobs": [...]}` (plus `"workers_gone"` when asked):
+    /// the one encoder the API and the CLI share.
+    public func json(includeWorkersGone: Bool) -> [UInt8] {
+        var w = JSONWriter(capacity: 64 + 700 * jobs.count)
+        w.beginObject()
+        w.key("cleaned"); w.int(cleaned)
+        w.key("jobs")
+        w.beginArray()
+        for job in jobs { job.write(to: &w) }
+        w.endArray()
+        if includeWorkersGone {
+            w.key("workers_gone")
+            w.beginArray()
+            for worker in workersGone { w.string(worker) }
+            w.endArray()
+        }
+        w.endObject()
+        return w.bytes
+    }
 }

@@ -87,19 +87,7 @@ enum JobsCommand {
         await runStoreCommand("quell jobs cleanup", o.redis, reaper: o.reaper) { store in
             let result = try await store.cleanup(tenant: try validTenant(o.tenant))
             if o.json {
-                var w = JSONWriter(capacity: 256 + 600 * result.jobs.count)
-                w.beginObject()
-                w.key("cleaned"); w.int(result.cleaned)
-                w.key("jobs")
-                w.beginArray()
-                for job in result.jobs { job.write(to: &w) }
-                w.endArray()
-                w.key("workers_gone")
-                w.beginArray()
-                for worker in result.workersGone { w.string(worker) }
-                w.endArray()
-                w.endObject()
-                printOutput(w.string)
+                printOutput(String(decoding: result.json(includeWorkersGone: true), as: UTF8.self))
                 return
             }
             var out = result.cleaned == 0

@@ -1,9 +1,8 @@
-import QuellTestSupport
 import Foundation
-@testable import Quell
+import Quell
 
 /// A JobStore on the test Redis with a key prefix of its own.
-func makeStore(_ name: String, clock: any QuellClock = SystemClock(), staleAfter: Double = 10,
+public func makeStore(_ name: String, clock: any QuellClock = SystemClock(), staleAfter: Double = 10,
                timeout: TimeoutPolicy = TimeoutPolicy()) -> JobStore {
     var config = QuellConfiguration(redisURL: TestRedis.url, prefix: TestRedis.prefix(name))
     config.staleAfter = staleAfter
@@ -13,12 +12,12 @@ func makeStore(_ name: String, clock: any QuellClock = SystemClock(), staleAfter
 
 extension JobStore {
     /// Starts up to `count` jobs as worker `w` on the default queue.
-    func startJobs(_ count: Int = 1, worker: String = "w1", queues: [String] = ["default"]) async throws -> [StartedJob] {
+    public func startJobs(_ count: Int = 1, worker: String = "w1", queues: [String] = ["default"]) async throws -> [StartedJob] {
         try await start(worker: worker, leasePrefix: "\(worker)#\(UInt32.random(in: 0...UInt32.max))#", queues: queues, count: count).started
     }
 
     /// Every event of one job, oldest first.
-    func allEvents(of id: String? = nil) async throws -> [JobEvent] {
+    public func allEvents(of id: String? = nil) async throws -> [JobEvent] {
         var out: [JobEvent] = []
         var after: String? = nil
         while true {
@@ -27,5 +26,17 @@ extension JobStore {
             out += page.filter { id == nil || $0.job.id == id }
             after = page.last!.id
         }
+    }
+}
+
+extension JobStore {
+    /// `--redis URL --prefix P`: the same Redis and keys, for a `quell` child process.
+    public var cliArguments: [String] {
+        ["--redis", configuration.redisURL.description, "--prefix", configuration.prefix]
+    }
+
+    /// A store on the same keys seen through another clock (e.g. one in the past).
+    public func withClock(_ clock: any QuellClock, name: String = "other") -> JobStore {
+        JobStore(redis: TestRedis.client(name), configuration: configuration, clock: clock)
     }
 }
