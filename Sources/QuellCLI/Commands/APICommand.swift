@@ -33,11 +33,9 @@ enum APICommand {
             configuration: QuellAPIConfiguration(http: HTTPServerConfiguration(host: o.host, port: o.port), auth: auth))
 
         // Watch for the stop signals before listening, so a signal sent as soon as the
-        // "listening" line appears is never fatal. (ProcessSignals installs its handlers
-        // only when waited on, which would leave that window open.)
-        let stop = StopSignal()
-        let watcher = SignalWatcher([SIGTERM, SIGINT]) { signal in stop.fire(signal) }
-        defer { watcher.cancel() }
+        // "listening" line appears is never fatal.
+        let stop = TerminationSignals(command: "quell api")
+        defer { stop.cancel() }
 
         do {
             try await onOwnThread { () throws(HTTPServerError) in try server.start() }
@@ -76,46 +74,6 @@ enum APICommand {
             }
         }
         try result.get()
-    }
-}
-
-/// The first SIGTERM or SIGINT, handed to whoever waits for it.
-private final class StopSignal: Sendable {
-    private struct State {
-        var signal: Int32?
-        var waiter: CheckedContinuation<Int32, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    /// The first signal wakes the waiter; a second SIGINT exits at once (130).
-    func fire(_ signal: Int32) {
-        let (waiter, again) = state.withLock { s -> (CheckedContinuation<Int32, Never>?, Bool) in
-            guard s.signal == nil else { return (nil, true) }
-            s.signal = signal
-            let w = s.waiter
-            s.waiter = nil
-            return (w, false)
-        }
-        if again {
-            if signal == SIGINT {
-                printError("quell api: second interrupt: exiting now")
-                exit(130)
-            }
-            return
-        }
-        waiter?.resume(returning: signal)
-    }
-
-    func wait() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { s -> Int32? in
-                if let signal = s.signal { return signal }
-                s.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
     }
 }
 

@@ -1,42 +1,67 @@
-import Dispatch
-import FoundationEssentials
+import QuellTerminal
 import Synchronization
 import Glibc
 
-/// Waits for SIGTERM or SIGINT without blocking a thread. After the first
-/// signal, a second SIGINT exits the process at once (code 130).
-enum ProcessSignals {
-    /// Suspends until SIGTERM or SIGINT arrives; returns which.
-    static func waitForTermination() async -> Int32 {
-        await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
-            let queue = DispatchQueue(label: "quell.signals")
-            let once = OnceFlag()
-            var sources: [DispatchSourceSignal] = []
-            for sig in [SIGTERM, SIGINT] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-                source.setEventHandler {
-                    if once.set() {
-                        c.resume(returning: sig)
-                    } else if sig == SIGINT {
-                        printError("second interrupt: exiting now")
-                        exit(130)
-                    }
-                }
-                source.resume()
-                sources.append(source)
+/// SIGTERM/SIGINT for the long-running commands (api, worker). The handlers
+/// are installed when this is made — before the command announces itself —
+/// so a signal that arrives before anyone waits is never fatal. `wait()`
+/// returns the first one; a second SIGINT exits at once (code 130).
+final class TerminationSignals: Sendable {
+    private let stop: StopSignal
+    private let watcher: SignalWatcher
+
+    init(command: String) {
+        let stop = StopSignal(command: command)
+        self.stop = stop
+        watcher = SignalWatcher([SIGTERM, SIGINT]) { signal in stop.fire(signal) }
+    }
+
+    /// Suspends until SIGTERM or SIGINT; returns which.
+    func wait() async -> Int32 { await stop.wait() }
+
+    func cancel() { watcher.cancel() }
+}
+
+/// The first SIGTERM or SIGINT, handed to whoever waits for it.
+private final class StopSignal: Sendable {
+    private let command: String
+    init(command: String) { self.command = command }
+
+    private struct State {
+        var signal: Int32?
+        var waiter: CheckedContinuation<Int32, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    /// The first signal wakes the waiter; a second SIGINT exits at once (130).
+    func fire(_ signal: Int32) {
+        let (waiter, again) = state.withLock { s -> (CheckedContinuation<Int32, Never>?, Bool) in
+            guard s.signal == nil else { return (nil, true) }
+            s.signal = signal
+            let w = s.waiter
+            s.waiter = nil
+            return (w, false)
+        }
+        if again {
+            if signal == SIGINT {
+                printError("\(command): second interrupt: exiting now")
+                exit(130)
             }
-            Keep.sources = sources
+            return
+        }
+        waiter?.resume(returning: signal)
+    }
+
+    func wait() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> Int32? in
+                if let signal = s.signal { return signal }
+                s.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
-
-    /// Keeps the signal sources alive for the life of the process.
-    private enum Keep {
-        nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
-    }
-
-    private final class OnceFlag: Sendable {
-        private let done = Atomic(false)
-        func set() -> Bool { !done.exchange(true, ordering: .acquiringAndReleasing) }
-    }
 }
+

@@ -22,6 +22,8 @@ enum WorkerCommand {
         }
         config.heartbeatInterval = o.heartbeatSeconds
         config.shutdownGrace = o.shutdownGraceSeconds
+        let signals = TerminationSignals(command: "quell worker")
+        defer { signals.cancel() }
         let store = JobStore(configuration: config, clientName: "quell-worker")
         let registry = TaskRegistry()
         DemoTasks.register(in: registry)
@@ -36,7 +38,7 @@ enum WorkerCommand {
         worker.start()
         log("quell worker \(worker.id) started: redis \(config.redisURL), prefix \(config.prefix), queues \(o.queues.joined(separator: ",")), "
             + "concurrency \(o.concurrency), tasks \(registry.types.joined(separator: " "))")
-        let sig = await ProcessSignals.waitForTermination()
+        let sig = await signals.wait()
         log("signal \(sig): shutting down (grace \(o.shutdownGraceSeconds)s; interrupt again to exit now)")
         await worker.shutdown(grace: o.shutdownGraceSeconds)
         let stats = store.redis.statistics
