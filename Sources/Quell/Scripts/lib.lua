@@ -37,8 +37,11 @@ local K_WORKERS = BASE .. ':workers'
 -- the same command are merged, a different command starts a new run.
 -- Nothing in a script reads a key after deferring a write to it. The loader
 -- (Scripts.swift) calls flush() after the script body, on every path.
+-- Takes one or two arguments after the key (ZREM/LPUSH/RPUSH member, or
+-- ZADD score and member): fixed arity, because a vararg loop costs three
+-- times as much, and this runs several times per job.
 local PENDING, PENDING_ORDER = {}, {}
-local function defer(cmd, key, ...)
+local function defer(cmd, key, a, b)
   local runs = PENDING[key]
   if not runs then
     runs = {}
@@ -50,7 +53,9 @@ local function defer(cmd, key, ...)
     run = {cmd, key}
     runs[#runs + 1] = run
   end
-  for i = 1, select('#', ...) do run[#run + 1] = select(i, ...) end
+  local n = #run
+  run[n + 1] = a
+  if b ~= nil then run[n + 2] = b end
 end
 local function flush()
   for _, key in ipairs(PENDING_ORDER) do
