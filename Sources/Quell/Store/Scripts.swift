@@ -5,7 +5,9 @@ enum Scripts {
     private static let lib = String(decoding: PackageResources.lib_lua, as: UTF8.self)
 
     /// lib.lua, then the script's body as a function, then `flush()` of the
-    /// deferred writes on every path out of the body.
+    /// deferred writes on every path out of the body. (Lua 5.1 allows a
+    /// function 60 upvalues: a body may use at most that many of lib.lua's
+    /// locals; Redis refuses to load a script that uses more.)
     private static func make(_ name: String, _ body: [UInt8]) -> RedisScript {
         RedisScript(name: name, source: lib + "\nlocal function main()\n" + String(decoding: body, as: UTF8.self)
                     + "\nend\nlocal result = main()\nflush()\nreturn result\n")
