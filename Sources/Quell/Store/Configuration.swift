@@ -36,11 +36,13 @@ public struct QuellConfiguration: Sendable, Equatable {
     public var eventsMaxLength: Int
     /// How long a cancelled id stays in the revoked set.
     public var revokedTTL: Double
+    /// How long a finished job is kept before the janitor deletes it.
+    public var retention: Double
 
     public init(redisURL: RedisURL = RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379)),
                 prefix: String = "quell", heartbeatInterval: Double = 2, staleAfter: Double = 10,
                 reaperInterval: Double = 1, shutdownGrace: Double = 30, timeout: TimeoutPolicy = TimeoutPolicy(),
-                eventsMaxLength: Int = 100_000, revokedTTL: Double = 86_400) {
+                eventsMaxLength: Int = 100_000, revokedTTL: Double = 86_400, retention: Double = 7 * 86_400) {
         self.redisURL = redisURL
         self.prefix = prefix
         self.heartbeatInterval = heartbeatInterval
@@ -50,6 +52,7 @@ public struct QuellConfiguration: Sendable, Equatable {
         self.timeout = timeout
         self.eventsMaxLength = eventsMaxLength
         self.revokedTTL = revokedTTL
+        self.retention = retention
     }
 
     public var keys: Keys { Keys(prefix: prefix) }
@@ -79,6 +82,7 @@ public struct QuellConfiguration: Sendable, Equatable {
         try seconds("QUELL_TIMEOUT_PER_ITEM_SECONDS", &c.timeout.perItem)
         try seconds("QUELL_TIMEOUT_MIN_SECONDS", &c.timeout.minimum)
         try seconds("QUELL_TIMEOUT_MAX_SECONDS", &c.timeout.maximum)
+        try seconds("QUELL_RETENTION_SECONDS", &c.retention)
         return c
     }
 

@@ -3,27 +3,33 @@ import Synchronization
 
 /// Job ids: 26 characters of Crockford base32, a 48-bit millisecond time
 /// followed by 80 random bits (the ULID layout). Ids sort by creation time as
-/// plain strings, which the status indexes rely on (ZRANGEBYLEX), and within
-/// one millisecond ids made by one process still increase.
+/// plain strings, which the status indexes rely on (ZRANGEBYLEX), and ids made
+/// by one process in the same millisecond still increase.
+///
+/// The monotonic state is kept per millisecond (a few recent ones), not as
+/// one "last id": an id always carries its own time, even when clocks that
+/// disagree (tests' manual clocks, a clock stepped back) make ids in one
+/// process. A single "last" would stamp later ids with the furthest time seen.
 public enum JobID {
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
-    private struct Last { var ms: UInt64 = 0; var high: UInt16 = 0; var low: UInt64 = 0 }
-    private static let last = Mutex(Last())
+    private struct Random { var high: UInt16; var low: UInt64 }
+    private static let recent = Mutex<[UInt64: Random]>([:])
 
     /// A new id for a job created at `date`.
     public static func make(at date: Date = Date()) -> String {
-        let ms = UInt64(max(0, date.timeIntervalSince1970 * 1000))
-        let (time, high, low) = last.withLock { l -> (UInt64, UInt16, UInt64) in
-            if ms <= l.ms {
-                // Same (or earlier) millisecond: increment the random part.
-                l.low &+= 1
-                if l.low == 0 { l.high &+= 1 }
-            } else {
-                l.ms = ms
-                l.high = UInt16.random(in: 0...UInt16.max)
-                l.low = UInt64.random(in: 0...UInt64.max)
+        let time = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        let (high, low) = recent.withLock { r -> (UInt16, UInt64) in
+            if var last = r[time] {
+                // Same millisecond: increment the random part.
+                last.low &+= 1
+                if last.low == 0 { last.high &+= 1 }
+                r[time] = last
+                return (last.high, last.low)
             }
-            return (l.ms, l.high, l.low)
+            if r.count >= 256 { r.removeAll(keepingCapacity: true) }
+            let fresh = Random(high: UInt16.random(in: 0...UInt16.max), low: UInt64.random(in: 0...UInt64.max))
+            r[time] = fresh
+            return (fresh.high, fresh.low)
         }
         var out = [UInt8](repeating: 0, count: 26)
         var t = time
@@ -42,6 +48,22 @@ public enum JobID {
         for i in stride(from: 13, through: 10, by: -1) {
             out[i] = alphabet[Int(top & 31)]
             top >>= 5
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The 10-character time part of an id made at `date`: every id made
+    /// earlier sorts before it.
+    public static func timePrefix(_ date: Date) -> String {
+        encodeTime(UInt64(max(0, date.timeIntervalSince1970 * 1000)))
+    }
+
+    private static func encodeTime(_ ms: UInt64) -> String {
+        var out = [UInt8](repeating: 0, count: 10)
+        var t = ms
+        for i in stride(from: 9, through: 0, by: -1) {
+            out[i] = alphabet[Int(t & 31)]
+            t >>= 5
         }
         return String(decoding: out, as: UTF8.self)
     }

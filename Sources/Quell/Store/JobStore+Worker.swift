@@ -192,6 +192,16 @@ extension JobStore {
         }
     }
 
+    /// Deletes terminal jobs finished more than `configuration.retention`
+    /// seconds ago (at most `limit` per tenant and status); returns how many.
+    public func expireFinished(limit: Int = 500) async throws(QuellError) -> Int {
+        let cutoff = clock.now().addingTimeInterval(-configuration.retention)
+        var arguments = header(nowMS)
+        arguments += [cutoff.milliseconds, JobID.timePrefix(cutoff), limit] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(Scripts.expire, keys: [], arguments: arguments) }
+        return reply.int ?? 0
+    }
+
     /// Moves due delayed retries back to their queues; returns how many.
     public func forward(queues: [String], limit: Int = 1000) async throws(QuellError) -> Int {
         var arguments = header(nowMS)

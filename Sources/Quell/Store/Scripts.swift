@@ -25,6 +25,7 @@ enum Scripts {
     static let cleanup = make("cleanup", PackageResources.cleanup_lua)
     static let forward = make("forward", PackageResources.forward_lua)
     static let stats = make("stats", PackageResources.stats_lua)
+    static let expire = make("expire", PackageResources.expire_lua)
 
-    static let all = [enqueue, start, progress, heartbeat, finish, cancel, confirmCancel, retry, reap, cleanup, forward, stats]
+    static let all = [enqueue, start, progress, heartbeat, finish, cancel, confirmCancel, retry, reap, cleanup, forward, stats, expire]
 }

@@ -18,7 +18,7 @@ public final class Worker: Sendable {
         public var retryBackoff: Backoff
         /// Listen for pushed cancels (tests turn it off to prove the heartbeat fallback).
         public var cancelPush: Bool
-        /// Run the reaper in this process.
+        /// Run the reaper (and the janitor) in this process.
         public var runReaper: Bool
         public var log: @Sendable (String) -> Void
 
@@ -46,6 +46,7 @@ public final class Worker: Sendable {
     private let heartbeater: Heartbeater
     private let progressWriter: ProgressWriter
     private let reaper: Reaper?
+    private let janitor: Janitor?
     private let forwarder: Forwarder
     private let listener = Mutex<CancelListener?>(nil)
     private let startedAt: Date
@@ -70,6 +71,7 @@ public final class Worker: Sendable {
                                   interval: store.configuration.heartbeatInterval, log: log)
         progressWriter = ProgressWriter(store: store, running: running, interval: options.progressInterval, log: log)
         reaper = options.runReaper ? Reaper(store: store, interval: store.configuration.reaperInterval, log: log) : nil
+        janitor = options.runReaper ? Janitor(store: store, log: log) : nil
         forwarder = Forwarder(store: store, queues: options.queues, interval: min(1, store.configuration.reaperInterval), log: log)
     }
 
@@ -86,6 +88,7 @@ public final class Worker: Sendable {
         }
         progressWriter.start()
         reaper?.start()
+        janitor?.start()
         forwarder.start()
         processor.start()
     }
@@ -119,6 +122,7 @@ public final class Worker: Sendable {
         await progressWriter.shutdown()
         await heartbeater.shutdown()
         await reaper?.shutdown()
+        await janitor?.shutdown()
         await forwarder.shutdown()
         await deregister()
     }

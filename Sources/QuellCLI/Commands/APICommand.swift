@@ -49,9 +49,12 @@ enum APICommand {
 
         let reaper = Reaper(store: store, interval: configuration.reaperInterval, log: { printError("quell api: \($0)") })
         reaper.start()
+        let janitor = Janitor(store: store, log: { printError("quell api: \($0)") })
+        janitor.start()
         let signal = await stop.wait()
         printLine("quell api: \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down (interrupt again to exit now)")
         await reaper.shutdown()
+        await janitor.shutdown()
         await server.shutdown(grace: .seconds(5))
         printLine("quell api: stopped")
         return 0

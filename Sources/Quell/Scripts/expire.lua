@@ -1,0 +1,31 @@
+-- expire.lua — the janitor: delete terminal jobs finished longer ago than
+-- the retention, with their index entries. Not a status change: no event.
+--
+-- KEYS: none (see lib.lua)
+-- ARGV: 1 base, 2 now ms, 3 events cap (unused), 4 cutoff ms (finished
+--       before it → deleted), 5 cutoff id prefix (the 10-character time part
+--       of a job id made at the cutoff), 6 limit per index
+-- Looks at the oldest ids (they sort by creation time) of every tenant's
+-- terminal status indexes that were created before the cutoff, and deletes
+-- those whose completed_at is before it too.
+-- Returns the number of jobs deleted.
+
+local cutoff, prefix, limit = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+local deleted = 0
+for _, t in ipairs(redis.call('SMEMBERS', K_TENANTS)) do
+  for status in pairs(TERMINAL) do
+    local index = k_index(t, status)
+    for _, id in ipairs(redis.call('ZRANGEBYLEX', index, '-', '(' .. prefix, 'LIMIT', 0, limit)) do
+      local v = redis.call('HMGET', k_job(id), 'completed_at', 'key')
+      local done = tonumber(v[1])
+      if not done or done < cutoff then
+        redis.call('DEL', k_job(id))
+        defer('ZREM', index, id)
+        defer('ZREM', k_all(t), id)
+        if v[2] then defer('ZREM', k_keyjobs(t, v[2]), id) end
+        deleted = deleted + 1
+      end
+    end
+  end
+end
+return deleted
