@@ -20,8 +20,8 @@ let package = Package(
             name: "CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // Threads of our own for blocking I/O (shared by the modules below,
-        // which otherwise know nothing of each other).
+        // Threads of our own for blocking I/O, and starting child processes
+        // (shared by the modules below, which otherwise know nothing of each other).
         .target(name: "QuellSystem"),
         // The library: Redis layer, job store, worker runtime. Knows nothing of
         // HTTP or terminals.
@@ -40,9 +40,9 @@ let package = Package(
         // monitor, jobs, enqueue, demo.
         .target(name: "QuellCLI", dependencies: ["Quell", "QuellAPI", "QuellHTTP", "QuellSystem", "QuellTerminal"]),
         .executableTarget(name: "quell", dependencies: ["QuellCLI"]),
-        .executableTarget(name: "QuellBench", dependencies: ["Quell"]),
+        .executableTarget(name: "QuellBench", dependencies: ["Quell", "QuellSystem"]),
         // Test helpers shared by the test targets: a private redis-server, child processes.
-        .target(name: "QuellTestSupport", dependencies: ["Quell"], path: "Tests/QuellTestSupport"),
+        .target(name: "QuellTestSupport", dependencies: ["Quell", "QuellSystem"], path: "Tests/QuellTestSupport"),
         .testTarget(name: "QuellTests", dependencies: ["Quell", "QuellTestSupport"]),
         .testTarget(name: "QuellHTTPTests", dependencies: ["QuellHTTP"]),
         .testTarget(name: "QuellAPITests", dependencies: ["QuellAPI", "Quell", "QuellHTTP", "QuellTestSupport"]),

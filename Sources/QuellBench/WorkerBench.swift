@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Quell
+import QuellSystem
 import Synchronization
 
 /// End-to-end worker numbers: throughput of N demo.noop jobs through one
@@ -165,33 +166,11 @@ enum WorkerBench {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
-    /// posix_spawn with an empty signal mask and default handlers (a child
-    /// of a pool thread would otherwise ignore SIGTERM).
+    /// Starts `quell` with the environment plus `extra`, output to `log`.
     static func spawn(_ path: String, _ args: [String], env extra: [String: String], log: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var env = ProcessInfo.processInfo.environment
         for (k, v) in extra { env[k] = v }
-        var cArgs = ([path] + args).map { strdup($0) } + [nil]
-        var cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { cArgs.forEach { free($0) }; cEnv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attributes, &cArgs, &cEnv)
-        guard rc == 0 else { throw QuellError.invalid("cannot start \(path): \(String(cString: strerror(rc)))") }
-        return pid
+        return try spawnProcess(path, args, environment: env, outputPath: log, truncate: true)
     }
 }
 

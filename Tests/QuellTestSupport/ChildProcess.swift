@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QuellSystem
 
 /// A child process started with posix_spawn. Foundation's `Process.waitUntilExit()`
 /// can hang on Linux when called from a test's task, so tests use this instead.
@@ -13,53 +14,8 @@ public final class ChildProcess: @unchecked Sendable {
     /// `outputPath` is), else they are inherited; standard input is /dev/null.
     public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, outputPath: String? = nil,
          errorPath: String? = nil) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let outputPath {
-            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            if let errorPath {
-                posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            } else {
-                posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            }
-        }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        // Inherit nothing else: a child holding a copy of a test's socket
-        // keeps that connection open after the test closes it. (glibc's
-        // addclosefrom_np is not visible from Swift; close what is open now.)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
-            if let fd = Int32(name), fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
-        }
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        let argv = [path] + arguments
-        var cArgs = argv.map { strdup($0) } + [nil]
-        var cEnv = env.map { strdup($0) } + [nil]
-        defer {
-            cArgs.forEach { free($0) }
-            cEnv.forEach { free($0) }
-        }
-        // Threads of Swift's pool (and Dispatch) block signals; a child inherits
-        // that mask and would ignore SIGTERM. Give it an empty mask and default handlers.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        sigdelset(&all, SIGKILL)
-        sigdelset(&all, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, &cArgs, &cEnv)
-        guard rc == 0 else {
-            throw NSError(domain: "ChildProcess", code: Int(rc),
-                          userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(path): \(String(cString: strerror(rc)))"])
-        }
-        pid = child
+        pid = try spawnProcess(path, arguments, environment: environment ?? ProcessInfo.processInfo.environment,
+                               outputPath: outputPath, errorPath: errorPath)
     }
 
     public func signal(_ sig: Int32) { kill(pid, sig) }

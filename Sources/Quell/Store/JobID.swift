@@ -32,11 +32,7 @@ public enum JobID {
             return (fresh.high, fresh.low)
         }
         var out = [UInt8](repeating: 0, count: 26)
-        var t = time
-        for i in stride(from: 9, through: 0, by: -1) {
-            out[i] = alphabet[Int(t & 31)]
-            t >>= 5
-        }
+        writeTime(time, into: &out)
         // 80 random bits = 16 characters. The 80-bit number is high·2⁶⁴ + low:
         // its top 20 bits (4 chars) are high<<4 | low>>60, the rest 60 bits (12 chars).
         var lo = low & ((1 << 60) - 1)
@@ -60,12 +56,17 @@ public enum JobID {
 
     private static func encodeTime(_ ms: UInt64) -> String {
         var out = [UInt8](repeating: 0, count: 10)
+        writeTime(ms, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The 48-bit millisecond time as the first 10 characters of `out`.
+    private static func writeTime(_ ms: UInt64, into out: inout [UInt8]) {
         var t = ms
         for i in stride(from: 9, through: 0, by: -1) {
             out[i] = alphabet[Int(t & 31)]
             t >>= 5
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// True for strings shaped like an id (safe to put in a key name).
