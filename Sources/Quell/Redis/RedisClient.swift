@@ -36,6 +36,9 @@ public final class RedisClient: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Run on the connection thread after each connect, before any queued command.
+    package typealias ConnectHook = @Sendable (_ connection: RedisConnection, _ reconnected: Bool) throws(RedisError) -> Void
+    private let connectHooks = Mutex<[ConnectHook]>([])
     private let wake = DispatchSemaphore(value: 0)
     private let interrupt: WakePipe
     private let finished = DispatchSemaphore(value: 0)
@@ -64,6 +67,14 @@ public final class RedisClient: Sendable {
 
     deinit {
         interrupt.close()
+    }
+
+    /// Adds work to run on every new connection before anything queued is sent
+    /// on it (`reconnected` is false for the client's first connection). A hook
+    /// that throws fails the connect: the queued commands fail with its error
+    /// and the next command tries again (with backoff).
+    package func addConnectHook(_ hook: @escaping ConnectHook) {
+        connectHooks.withLock { $0.append(hook) }
     }
 
     /// Sends one command. Error replies throw `RedisError.server`.
@@ -150,8 +161,16 @@ public final class RedisClient: Sendable {
                     fail(batch, error)
                     continue
                 }
-                do {
-                    connection = try RedisConnection(url: url, options: options, interruptFD: interrupt.readFD)
+                do throws(RedisError) {
+                    let fresh = try RedisConnection(url: url, options: options, interruptFD: interrupt.readFD)
+                    let reconnected = stats.withLock { $0.connects > 0 }
+                    do throws(RedisError) {
+                        for hook in connectHooks.withLock({ $0 }) { try hook(fresh, reconnected) }
+                    } catch {
+                        fresh.close()
+                        throw error
+                    }
+                    connection = fresh
                     stats.withLock { $0.connects += 1 }
                     attempt = 0
                     lastConnectError = nil

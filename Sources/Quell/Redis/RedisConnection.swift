@@ -85,6 +85,11 @@ public final class RedisConnection {
                 let replies = try pipeline(setup, timeout: options.connectTimeout)
                 for (command, reply) in zip(setup, replies) {
                     if case .error(let message) = reply {
+                        // LOADING or BUSY while setting up: Redis is not serving yet.
+                        // Nothing was applied; report it as a failed connect (backoff, 503).
+                        if RedisError.isTransient(message) {
+                            throw RedisError.connectionRefused("\(target): \(command.name): \(message)")
+                        }
                         throw RedisError.server("\(command.name) failed: \(message)")
                     }
                 }

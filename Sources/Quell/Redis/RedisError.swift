@@ -30,12 +30,29 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// True when the failure means Redis is unreachable (as opposed to a bad
-    /// command): callers answer 503 or retry with backoff.
+    /// True when the failure means Redis is unreachable or not serving right
+    /// now (as opposed to a bad command): callers answer 503 or retry with
+    /// backoff. Error replies that only say "not now" (see
+    /// `transientErrorCodes`) count as unavailable: an outcome written while
+    /// Redis loads its data after a restart must be retried, not dropped.
     public var isUnavailable: Bool {
         switch self {
         case .connectionRefused, .timeout, .connectionLost, .closed: return true
-        case .invalidURL, .server, .protocolError: return false
+        case .server(let message): return Self.isTransient(message)
+        case .invalidURL, .protocolError: return false
         }
+    }
+
+    /// Error reply codes meaning "Redis cannot serve this now, the command was
+    /// not applied, try again": loading after a restart, a script running too
+    /// long, a replica without its master, a cluster resharding or failing over.
+    public static let transientErrorCodes: Set<Substring> = [
+        "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY",
+    ]
+
+    /// True when an error reply's code (its first word) is one of `transientErrorCodes`.
+    public static func isTransient(_ message: String) -> Bool {
+        let code = message.prefix { $0 != " " }
+        return transientErrorCodes.contains(code)
     }
 }

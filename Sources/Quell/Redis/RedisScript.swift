@@ -47,7 +47,8 @@ extension RedisClient {
         retry.append(contentsOf: missing.map { calls[$0] })
         let again = try await pipeline(retry)
         if case .error(let m) = again[0] {
-            throw RedisError.server("SCRIPT LOAD \(script.name): \(m)")
+            // A transient refusal (LOADING…) keeps its code first, so it reads as unavailable.
+            throw RedisError.server(RedisError.isTransient(m) ? m : "SCRIPT LOAD \(script.name): \(m)")
         }
         for (i, index) in missing.enumerated() { replies[index] = again[i + 1] }
         return replies
@@ -61,7 +62,7 @@ extension RedisConnection {
         let reply = try send(command, timeout: timeout)
         if !reply.isNoScript { return reply }
         let loaded = try send(RedisCommand("SCRIPT", "LOAD", script.source))
-        if case .error(let m) = loaded { throw .server("SCRIPT LOAD \(script.name): \(m)") }
+        if case .error(let m) = loaded { throw .server(RedisError.isTransient(m) ? m : "SCRIPT LOAD \(script.name): \(m)") }
         return try send(command, timeout: timeout)
     }
 }

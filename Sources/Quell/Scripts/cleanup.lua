@@ -5,10 +5,12 @@
 --
 -- KEYS: none (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms, 5 tenant ('' = all)
--- Returns {{action, id}, …} as reap.lua does.
+-- Returns {{action, id}, …} as reap.lua does; nothing while verdicts are
+--   held (within stale-after of a Redis restart or a process regaining it).
 -- Events: one per job resolved.
 
 local stale, tenant = tonumber(ARGV[4]), ARGV[5]
+if verdicts_held(stale) then return {} end
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do
   local j = load(id)

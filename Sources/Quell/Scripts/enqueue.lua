@@ -10,9 +10,12 @@
 --   {'error', message}           the holder's hash is corrupt
 -- Events: 'queued' (version 1) per accepted job. A stuck holder (heartbeat
 --   stale or past its deadline) is first closed — running → timed_out,
---   cancelling → cancelled — with its own event, and the key passes on.
+--   cancelling → cancelled — with its own event, and the key passes on;
+--   while verdicts are held (just after a Redis restart or outage) every
+--   holder counts as live.
 
 local stale = tonumber(ARGV[4])
+local held = nil
 local seen_tenant, seen_queue = {}, {}
 local out = {}
 for i = 5, #ARGV, 8 do
@@ -25,7 +28,8 @@ for i = 5, #ARGV, 8 do
       if err then
         failure = err
       elseif h and not TERMINAL[h.status] then
-        local why = stuck_reason(h, stale)
+        if held == nil then held = verdicts_held(stale) end
+        local why = (not held) and stuck_reason(h, stale)
         if why then
           if h.status == 'cancelling' then
             close(h, 'cancelled', {})

@@ -29,6 +29,7 @@ local K_REVOKED = BASE .. ':revoked'
 local K_EVENTS = BASE .. ':events'
 local K_CANCEL = BASE .. ':cancel'
 local K_WORKERS = BASE .. ':workers'
+local K_LIVENESS = BASE .. ':liveness'
 
 -- Sorted-set and list writes are deferred and flushed once at the end of
 -- the script, grouped by key: a batch of 100 jobs moving between the same
@@ -193,8 +194,21 @@ local function reap_at(j, stale_ms)
   return t
 end
 
+-- True while stuck verdicts must wait: within stale_ms of the moment Redis
+-- restarted or a process regained it (resume.lua records it). Heartbeats that
+-- could not be sent during an outage are no evidence of a dead worker, so
+-- for one stale window nothing is judged (invariant 6: never wrongly).
+-- Either sign: a process whose clock is a little behind also waits.
+local function verdicts_held(stale_ms)
+  local r = tonumber(redis.call('HGET', K_LIVENESS, 'resumed'))
+  if not r then return false end
+  local d = NOW - r
+  return d < stale_ms and d > -stale_ms
+end
+
 -- Why an active job counts as stuck, or nil: 'deadline' once past its
--- deadline, 'stale' once its heartbeat is older than stale_ms.
+-- deadline, 'stale' once its heartbeat is older than stale_ms. Callers check
+-- verdicts_held first.
 local function stuck_reason(j, stale_ms)
   if j.status ~= 'running' and j.status ~= 'cancelling' then return nil end
   local d = tonumber(j.deadline_at)

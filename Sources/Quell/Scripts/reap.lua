@@ -3,7 +3,11 @@
 -- atomic and only touches what is due.
 --
 -- KEYS: none (see lib.lua)
--- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms, 5 limit per sweep
+-- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms, 5 limit per sweep,
+--       then the ids of the jobs the calling process is running itself
+--       (never judged here: its own heartbeater speaks for them)
+-- Nothing is judged while verdicts are held (lib.lua verdicts_held: within
+-- stale-after of a Redis restart or a process regaining Redis).
 -- Active jobs whose reap time has come (heartbeat stale, or deadline passed
 -- by the stale grace) are resolved (invariants 3 and 6): cancelling →
 -- cancelled; past deadline → timed_out; stale heartbeat → requeued while
@@ -14,10 +18,15 @@
 -- Events: one per job resolved.
 
 local stale, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
+if verdicts_held(stale) then return {} end
+local mine = {}
+for i = 6, #ARGV do mine[ARGV[i]] = true end
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', NOW, 'LIMIT', 0, limit)) do
   local j = load(id)
-  if not j or (j.status ~= 'running' and j.status ~= 'cancelling') then
+  if mine[id] then
+    -- running in the caller's own process: left for its heartbeat
+  elseif not j or (j.status ~= 'running' and j.status ~= 'cancelling') then
     defer('ZREM', K_ACTIVE, id)
   else
     local why = stuck_reason(j, stale)

@@ -182,9 +182,12 @@ extension JobStore {
 
     /// One reaper sweep: resolves due stuck jobs and expired workers.
     /// Returns what it did, `(action, id)`.
-    public func reap(limit: Int = 1000) async throws(QuellError) -> [(action: String, id: String)] {
+    /// `ownJobs`: the jobs the calling process runs itself, which its own
+    /// heartbeat speaks for: never judged by its own reaper.
+    public func reap(limit: Int = 1000, ownJobs: [String] = []) async throws(QuellError) -> [(action: String, id: String)] {
         var arguments = header(nowMS)
         arguments += [staleMS, limit] as [any RedisArgument]
+        for id in ownJobs { arguments.append(id) }
         let reply = try await mapped { try await redis.run(Scripts.reap, keys: [], arguments: arguments) }
         return (reply.array ?? []).compactMap { e in
             guard let a = e.array, a.count == 2, let action = a[0].string, let id = a[1].string else { return nil }

@@ -20,6 +20,7 @@ public final class JobStore: Sendable {
         self.configuration = configuration
         self.keys = configuration.keys
         self.clock = clock
+        installResumeHook()
     }
 
     /// A store with a client of its own on `configuration.redisURL`.

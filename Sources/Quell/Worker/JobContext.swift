@@ -30,24 +30,39 @@ public final class JobContext: Sendable {
         var deadline: Date?
         var progress = JobProgress()
         var dirty = false
+        /// When the last heartbeat that Redis confirmed for this run was sent.
+        var leaseConfirmedAt: Date
     }
     private let state: Mutex<State>
     private let clock: any QuellClock
+    private let staleAfter: Double
+    private let leaseExpired: @Sendable () -> Void
 
-    init(job: Job, lease: String, store: JobStore) {
+    init(job: Job, lease: String, store: JobStore, leaseExpired: @escaping @Sendable () -> Void = {}) {
         self.job = job
         self.lease = lease
         self.store = store
         self.clock = store.clock
-        self.state = Mutex(State(deadline: job.deadlineAt))
+        self.staleAfter = store.configuration.staleAfter
+        self.leaseExpired = leaseExpired
+        self.state = Mutex(State(deadline: job.deadlineAt, leaseConfirmedAt: job.startedAt ?? store.clock.now()))
     }
 
     /// Throws `CancellationError` if the job was cancelled, is past its
-    /// deadline, or the worker is shutting down. Reads local state only.
+    /// deadline, or the worker is shutting down — or if this run may no
+    /// longer own the job: with no heartbeat confirmed for stale-after (the
+    /// process was frozen, or Redis unreachable), a reaper may have handed
+    /// the job to another worker, so the handler stops rather than run twice.
+    /// Reads local state only: no round trip.
     public func checkpoint() throws {
-        let (stop, deadline) = state.withLock { ($0.stop, $0.deadline) }
+        let (stop, deadline, confirmed) = state.withLock { ($0.stop, $0.deadline, $0.leaseConfirmedAt) }
         if stop != nil || Task.isCancelled { throw CancellationError() }
-        if let deadline, clock.now() > deadline {
+        let now = clock.now()
+        if now.timeIntervalSince(confirmed) > staleAfter {
+            if requestStop(.lost) { leaseExpired() }
+            throw CancellationError()
+        }
+        if let deadline, now > deadline {
             requestStop(.deadline)
             throw CancellationError()
         }
@@ -103,6 +118,11 @@ public final class JobContext: Sendable {
     }
 
     var deadline: Date? { state.withLock { $0.deadline } }
+
+    /// A heartbeat sent at `sentAt` was confirmed by Redis: the lease held then.
+    func confirmLease(at sentAt: Date) {
+        state.withLock { s in if sentAt > s.leaseConfirmedAt { s.leaseConfirmedAt = sentAt } }
+    }
 
     /// The progress to write, if it changed since the last call.
     func takeDirtyProgress() -> JobProgress? {

@@ -118,7 +118,9 @@ final class Processor: Sendable {
     }
 
     private func launch(_ started: StartedJob) {
-        let context = JobContext(job: started.job, lease: started.lease, store: store)
+        let running = self.running
+        let context = JobContext(job: started.job, lease: started.lease, store: store,
+                                 leaseExpired: { running.leaseExpired() })
         running.add(context)
         let task = Task { [self] in
             let outcome = await execute(context)

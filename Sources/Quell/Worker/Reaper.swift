@@ -1,13 +1,25 @@
 /// Sweeps for stuck jobs and dead workers every `interval` seconds (runs in
 /// every worker and api process; the script is atomic, so many reapers at
 /// once are safe and cheap: each sweep touches only what is due).
+///
+/// Never wrongly (invariant 6): the script gives no verdicts within one stale
+/// window of a Redis restart or of a process regaining Redis (see
+/// `JobStore+Liveness`); in a worker, `beforeSweep` beats first when the
+/// last beat is overdue (after a freeze), and `ownJobs` are never judged by
+/// their own process's reaper.
 public final class Reaper: Sendable {
     private let loop: PeriodicLoop
 
-    public init(store: JobStore, interval: Double, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public convenience init(store: JobStore, interval: Double, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.init(store: store, interval: interval, ownJobs: { [] }, beforeSweep: {}, log: log)
+    }
+
+    init(store: JobStore, interval: Double, ownJobs: @escaping @Sendable () -> [String],
+         beforeSweep: @escaping @Sendable () async -> Void, log: @escaping @Sendable (String) -> Void) {
         loop = PeriodicLoop(name: "reaper", interval: interval) {
+            await beforeSweep()
             do {
-                for (action, id) in try await store.reap() {
+                for (action, id) in try await store.reap(ownJobs: ownJobs()) {
                     log("reaper: \(action) \(id)")
                 }
             } catch {

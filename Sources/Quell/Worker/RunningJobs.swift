@@ -9,6 +9,18 @@ final class RunningJobs: Sendable {
         var handlerDone = false
     }
     private let entries = Mutex<[String: Entry]>([:])
+    private let leaseExpiredHandler = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// What to do when a job's `checkpoint()` finds its lease may have expired
+    /// (the worker beats at once).
+    func onLeaseExpired(_ handler: @escaping @Sendable () -> Void) {
+        leaseExpiredHandler.withLock { $0 = handler }
+    }
+
+    func leaseExpired() { leaseExpiredHandler.withLock { $0 }?() }
+
+    /// Ids of the jobs held here (running, or with an outcome being written).
+    var ids: [String] { entries.withLock { Array($0.keys) } }
 
     func add(_ context: JobContext) {
         entries.withLock { $0[context.job.id] = Entry(context: context) }

@@ -70,7 +70,12 @@ public final class Worker: Sendable {
         heartbeater = Heartbeater(store: store, running: running, registration: registration,
                                   interval: store.configuration.heartbeatInterval, log: log)
         progressWriter = ProgressWriter(store: store, running: running, interval: options.progressInterval, log: log)
-        reaper = options.runReaper ? Reaper(store: store, interval: store.configuration.reaperInterval, log: log) : nil
+        let heartbeater = self.heartbeater
+        running.onLeaseExpired { heartbeater.beatNow() }
+        reaper = options.runReaper
+            ? Reaper(store: store, interval: store.configuration.reaperInterval, ownJobs: { running.ids },
+                     beforeSweep: { await heartbeater.beatIfOverdue() }, log: log)
+            : nil
         janitor = options.runReaper ? Janitor(store: store, log: log) : nil
         forwarder = Forwarder(store: store, queues: options.queues, interval: min(1, store.configuration.reaperInterval), log: log)
     }
