@@ -46,6 +46,37 @@ import Testing
     }
 }
 
+extension RedisDownTests {
+    /// Redis refusing with a transient reply (BUSY here; LOADING after a
+    /// restart is the same class) is "unavailable": 503 with Retry-After,
+    /// never `400 invalid` for a valid request.
+    @Test func transientRefusalsAre503() async throws {
+        let redis = try await onThread { try RedisServerProcess.start() }
+        try await withAPI("busy", redisURL: redis.url) { h in
+            let id = try await h.enqueueID()
+            let busy = try await BusyRedis.hold(redis)
+            let requests: [(String, String, String?)] = [
+                ("POST", "/v1/jobs", #"{"type":"t"}"#),
+                ("POST", "/v1/jobs", #"{"type":"t","key":"k"}"#),
+                ("GET", "/v1/jobs/\(id)", nil),
+                ("GET", "/v1/jobs", nil),
+                ("POST", "/v1/jobs/\(id)/cancel", nil),
+                ("POST", "/v1/cleanup", nil),
+                ("GET", "/v1/stats", nil),
+            ]
+            for (method, target, body) in requests {
+                let r = try await h.call(method, target, body: body)
+                #expect(r.status == 503 && r.errorCode == "unavailable" && r.header("Retry-After") == "1",
+                        "\(method) \(target) → \(r)")
+            }
+            try await busy.release()
+            #expect(try await h.enqueue(#"{"type":"t","key":"k"}"#).status == 202)
+            #expect(try await h.call("GET", "/v1/jobs/\(id)").status == 200)
+        }
+        await onThreadNoThrow { redis.stop() }
+    }
+}
+
 /// Runs blocking, non-throwing work on a thread of its own.
 func onThreadNoThrow(_ body: @escaping @Sendable () -> Void) async {
     _ = try? await onThread { body() }

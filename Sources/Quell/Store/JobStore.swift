@@ -52,6 +52,16 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// A pipeline whose error replies throw (the first one, mapped like any
+    /// other failure): a refusal such as `BUSY` must not read as "no jobs".
+    func checkedPipeline(_ commands: [RedisCommand]) async throws(QuellError) -> [RedisReply] {
+        try await mapped {
+            let replies = try await redis.pipeline(commands)
+            for r in replies { try r.orThrow() }
+            return replies
+        }
+    }
+
     // MARK: - Enqueue
 
     /// Enqueues one job. Throws `.conflict(holder)` when a non-terminal job
@@ -145,14 +155,14 @@ public final class JobStore: Sendable {
             let commands = tenants.map {
                 RedisCommand("ZREVRANGEBYLEX", index($0), position.map { "(" + $0 } ?? "+", "-", "LIMIT", 0, limit + 1)
             }
-            let replies = try await mapped { try await redis.pipeline(commands) }
+            let replies = try await checkedPipeline(commands)
             var ids: [String] = []
             for r in replies { ids += (r.array ?? []).compactMap(\.string) }
             ids.sort(by: >)
             let more = ids.count > limit
             ids = Array(ids.prefix(limit))
             if ids.isEmpty { return JobPage(jobs: out, nextCursor: nil) }
-            let loaded = try await mapped { try await redis.pipeline(ids.map { RedisCommand("HGETALL", keys.job($0)) }) }
+            let loaded = try await checkedPipeline(ids.map { RedisCommand("HGETALL", keys.job($0)) })
             for (id, r) in zip(ids, loaded) {
                 guard case .array(let a) = r, !a.isEmpty else { continue }  // deleted meanwhile
                 let job = try decode(r)
@@ -266,7 +276,7 @@ public final class JobStore: Sendable {
             guard let a = e.array, a.count == 2, let action = a[0].string, let id = a[1].string else { continue }
             if action == "worker_gone" { workers.append(id) } else { ids.append(id) }
         }
-        let loaded = try await mapped { try await redis.pipeline(ids.map { RedisCommand("HGETALL", keys.job($0)) }) }
+        let loaded = try await checkedPipeline(ids.map { RedisCommand("HGETALL", keys.job($0)) })
         let jobs = try loaded.map { r throws(QuellError) in try decode(r) }
         return CleanupResult(cleaned: jobs.count, jobs: jobs, workersGone: workers)
     }
