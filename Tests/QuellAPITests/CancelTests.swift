@@ -39,7 +39,7 @@ import Testing
             #expect(try await confirm.value == .ok)
             #expect(waited.status == 200 && waited.jobStatus == "cancelled")
             #expect(waited.json["progress"]?["counters"]?["synced"] == .number(7))
-            #expect(elapsed >= .milliseconds(140) && elapsed < .seconds(2))
+            #expect(elapsed >= .milliseconds(140), "it waited for the worker's confirmation")
             let metrics = try await h.call("GET", "/metrics")
             #expect(metrics.text.contains("quell_api_cancel_latency_seconds_count 1\n"))
             #expect(metrics.text.contains("quell_api_cancels_total{status=\"cancelled\"} 1\n"))
@@ -55,7 +55,7 @@ import Testing
             let r = try await h.call("POST", "/v1/jobs/\(id)/cancel?wait=0.3")
             let elapsed = begin.duration(to: .now)
             #expect(r.status == 200 && r.jobStatus == "cancelling")
-            #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(2))
+            #expect(elapsed >= .milliseconds(290), "it waited the whole ?wait=")
         }
     }
 

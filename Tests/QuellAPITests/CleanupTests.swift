@@ -5,14 +5,16 @@ import Testing
 /// `POST /v1/cleanup` → `{cleaned, jobs}`.
 @Suite struct CleanupTests {
     @Test func closesTheCallersStuckJobsNow() async throws {
-        try await withAPI("cleanup", staleAfter: 0.3) { h in
+        // A manual clock: "stale" is decided by moving time, not by sleeping.
+        let clock = ManualClock(Date())
+        try await withAPI("cleanup", staleAfter: 0.3, clock: clock) { h in
             let overdue = try await h.enqueueID(#"{"type":"t","timeout":0.1}"#)
             let stale = try await h.enqueueID(#"{"type":"t","params":{"p":1}}"#)
             let healthy = try await h.enqueueID()
             let betaStale = try await h.enqueueID(token: "tok-beta")
             let started = try await h.startAll()
             #expect(started.count == 4)
-            try await Task.sleep(for: .milliseconds(350))
+            clock.advance(by: 0.35)
             // A heartbeat keeps one alive.
             _ = try await h.store.heartbeat(WorkerRegistration(id: "w1", queues: ["default"], slots: 4, busy: 1, startedAt: Date()),
                                             jobs: [(healthy, started[healthy]!.lease)])

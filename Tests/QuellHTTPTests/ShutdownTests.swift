@@ -35,7 +35,7 @@ import Testing
         #expect(response.header("Connection") == "close")
         #expect(idleClosed)
         #expect(probe.contains("finished"))
-        #expect(took < .seconds(2))
+        #expect(took < .seconds(4), "finished with the request, well before the 5 s grace")
         #expect(server.connectionCount == 0)
         let refused = try await onThread { () -> Bool in (try? TestClient(port: port)) == nil }
         #expect(refused)
@@ -67,7 +67,7 @@ import Testing
         #expect(await probe.wait(for: "streaming"))
         let start = ContinuousClock.now
         await server.shutdown(grace: .seconds(5))
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(5))
         #expect(try await closed)
         #expect(await probe.wait(for: "ended", timeout: .seconds(2)))
     }
@@ -95,7 +95,7 @@ import Testing
         await server.shutdown(grace: .milliseconds(200))
         let took = ContinuousClock.now - start
         #expect(took >= .milliseconds(200))
-        #expect(took < .seconds(2))
+        #expect(took < .seconds(10), "bounded by the grace, not by the 30 s handler")
         #expect(probe.contains("cancelled"))
         #expect(try await outcome)
     }

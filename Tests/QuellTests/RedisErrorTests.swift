@@ -18,7 +18,7 @@ struct RedisErrorTests {
             #expect(message.contains("127.0.0.1"))
             #expect(error.isUnavailable)
         }
-        #expect(Date().timeIntervalSince(start) < 1.5)
+        #expect(Date().timeIntervalSince(start) < 10, "refused, not hung")
     }
 
     @Test func silentServerTimesOut() async throws {
@@ -35,7 +35,7 @@ struct RedisErrorTests {
             guard case .timeout = error else { Issue.record("got \(error)"); return }
         }
         let elapsed = Date().timeIntervalSince(start)
-        #expect(elapsed >= 0.25 && elapsed < 2)
+        #expect(elapsed >= 0.25 && elapsed < 10)
     }
 
     @Test func garbageIsAProtocolError() async throws {

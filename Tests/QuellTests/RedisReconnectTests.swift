@@ -20,7 +20,7 @@ struct RedisReconnectTests {
         } catch let error as RedisError {
             #expect(error.isUnavailable, "got \(error)")
         }
-        #expect(Date().timeIntervalSince(start) < 2)
+        #expect(Date().timeIntervalSince(start) < 10, "fails, does not hang")
         try server.start()
         // Up again: within the backoff cap the client reconnects by itself.
         var answered = false

@@ -26,32 +26,28 @@ struct WorkerCancelTests {
         let synced = DemoTasks.syncedKey(store, tenant: "default", source: "cancel-me")
         // Let it sync a few batches.
         while try await store.redis.send(RedisCommand("SCARD", synced)).int! < 30 { try await Task.sleep(for: .milliseconds(5)) }
-        let start = Date()
         _ = try await store.cancel(id: job.id, tenant: nil)
-        // What was synced when the cancel took effect: at most the batch being
-        // written at that moment may still land after it.
-        let before = try await store.redis.send(RedisCommand("SCARD", synced)).int!
         let final = try await store.waitForJob(job.id) { $0.status.isTerminal }
-        let took = Date().timeIntervalSince(start)
         let after = try await store.redis.send(RedisCommand("SCARD", synced)).int!
         #expect(final.status == .cancelled, "\(worker.log)")
         let counted = try #require(final.progress?.counters["synced"])
         #expect(counted > 0 && counted < 400)
-        #expect(counted == after)          // the counters are the truth of what was written
-        #expect(after - before <= 10)      // stopped within one batch
-        #expect(took < 1)
+        #expect(counted == after)          // the counters are the truth of what was written (invariant 5)
+        #expect(counted % 10 == 0)         // stopped at a checkpoint, between batches
         #expect(final.cancel?.reason == "user")
+        // How fast a cancel lands is measured in bench/worker, not here.
     }
 
     @Test func cancelLandsThroughTheHeartbeatWhenThePushIsLost() async throws {
         let store = makeStore("w-cancel-nopush")
+        // No pub/sub listener at all: only the heartbeat's reply can deliver the cancel.
         let worker = try WorkerProcess(store: store, heartbeat: 0.5, environment: ["QUELL_CANCEL_PUSH": "0"])
-        let job = try await store.enqueue(EnqueueRequest(type: "demo.sleep", params: .object(["ms": .number(20_000)])))
+        // Runs until told to stop (an hour): only a cancel that lands ends it.
+        let job = try await store.enqueue(EnqueueRequest(type: "demo.sleep", params: .object(["ms": .number(3_600_000)])))
         _ = try await store.waitForJob(job.id) { $0.status == .running }
-        let start = Date()
         _ = try await store.cancel(id: job.id, tenant: nil)
-        let final = try await store.waitForJob(job.id, 5) { $0.status.isTerminal }
-        #expect(final.status == .cancelled, "\(worker.log)")
-        #expect(Date().timeIntervalSince(start) < 0.5 + 0.5)  // within one heartbeat interval (+ margin)
+        let final = try await store.waitForJob(job.id) { $0.status.isTerminal }
+        #expect(final.status == .cancelled && final.cancel?.reason == "user", "\(worker.log)")
+        #expect(final.attempt == 1)
     }
 }

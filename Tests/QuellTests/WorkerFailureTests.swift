@@ -11,7 +11,7 @@ struct WorkerFailureTests {
         let worker = try WorkerProcess(store: store)
         let job = try await store.enqueue(EnqueueRequest(type: "demo.sleep", params: .object(["ms": .number(30_000)]),
                                                          key: "slow", timeout: 0.5))
-        let final = try await store.waitForJob(job.id, 5) { $0.status.isTerminal }
+        let final = try await store.waitForJob(job.id) { $0.status.isTerminal }
         #expect(final.status == .timedOut, "\(worker.log)")
         #expect(final.error?.contains("deadline") == true)
         _ = try await store.enqueue(EnqueueRequest(type: "demo.noop", key: "slow"))  // key released
@@ -21,7 +21,7 @@ struct WorkerFailureTests {
         let store = makeStore("w-retry")
         let worker = try WorkerProcess(store: store, reaper: 0.05, environment: ["QUELL_RETRY_BASE_SECONDS": "0.3"])
         let job = try await store.enqueue(EnqueueRequest(type: "demo.fail", params: .object(["message": .string("boom")]), maxAttempts: 3))
-        let final = try await store.waitForJob(job.id, 10) { $0.status.isTerminal }
+        let final = try await store.waitForJob(job.id) { $0.status.isTerminal }
         #expect(final.status == .failed && final.attempt == 3 && final.error == "boom", "\(worker.log)")
         // Gaps between a failure (back to queued) and the next start grow: ≥ base/2, then ≥ base.
         let events = try await store.allEvents(of: job.id)

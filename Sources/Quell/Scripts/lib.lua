@@ -244,11 +244,12 @@ local function resolve_stuck(j, why)
   return 'failed'
 end
 
--- Workers whose registration expired: the ids they had claimed by a
+-- Workers whose registration expired (by `upto`, default now; a worker that
+-- shuts down deregisters itself with score 0): the ids they had claimed by a
 -- blocking pop but not started go back to the front of their queues.
-local function bury_dead_workers(limit)
+local function bury_dead_workers(limit, upto)
   local out = {}
-  local dead = redis.call('ZRANGEBYSCORE', K_WORKERS, '-inf', NOW, 'LIMIT', 0, limit)
+  local dead = redis.call('ZRANGEBYSCORE', K_WORKERS, '-inf', upto or NOW, 'LIMIT', 0, limit)
   for _, w in ipairs(dead) do
     local proc = k_processing(w)
     for _, id in ipairs(redis.call('LRANGE', proc, 0, -1)) do

@@ -18,7 +18,10 @@
 -- Events: one per job resolved.
 
 local stale, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
-if verdicts_held(stale) then return {} end
+if verdicts_held(stale) then
+  -- No verdicts; but a worker that deregistered itself (score 0) is gone for sure.
+  return bury_dead_workers(limit, 0)
+end
 local mine = {}
 for i = 6, #ARGV do mine[ARGV[i]] = true end
 local out = {}

@@ -15,11 +15,11 @@ final class APIHarness: Sendable {
     var port: Int { api.port }
 
     init(_ name: String, redisURL: RedisURL? = nil, auth: APIAuth? = nil, staleAfter: Double = 10,
-         configure: (inout QuellAPIConfiguration) -> Void = { _ in }) throws {
+         clock: any QuellClock = SystemClock(), configure: (inout QuellAPIConfiguration) -> Void = { _ in }) throws {
         var config = QuellConfiguration(redisURL: redisURL ?? TestRedis.url, prefix: TestRedis.prefix(name))
         config.staleAfter = staleAfter
         store = JobStore(redis: RedisClient(url: config.redisURL, options: RedisOptions(connectTimeout: 1, commandTimeout: 5, clientName: name)),
-                         configuration: config)
+                         configuration: config, clock: clock)
         var apiConfig = QuellAPIConfiguration(
             http: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
             auth: auth ?? APIAuth(tokens: Self.tokens, adminToken: Self.admin))
@@ -72,9 +72,9 @@ final class APIHarness: Sendable {
 
 /// Runs `body` with a started harness, stopping it afterwards whatever happens.
 func withAPI<T>(_ name: String, redisURL: RedisURL? = nil, auth: APIAuth? = nil, staleAfter: Double = 10,
-                configure: (inout QuellAPIConfiguration) -> Void = { _ in },
+                clock: any QuellClock = SystemClock(), configure: (inout QuellAPIConfiguration) -> Void = { _ in },
                 _ body: (APIHarness) async throws -> T) async throws -> T {
-    let h = try APIHarness(name, redisURL: redisURL, auth: auth, staleAfter: staleAfter, configure: configure)
+    let h = try APIHarness(name, redisURL: redisURL, auth: auth, staleAfter: staleAfter, clock: clock, configure: configure)
     do {
         let result = try await body(h)
         await h.stop()

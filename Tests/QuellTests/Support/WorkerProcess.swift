@@ -39,7 +39,7 @@ final class WorkerProcess: @unchecked Sendable {
 
 extension JobStore {
     /// Polls a job until `condition` holds; fails the test after `seconds`.
-    func waitForJob(_ id: String, _ seconds: Double = 10, until condition: @Sendable (Job) -> Bool) async throws -> Job {
+    func waitForJob(_ id: String, _ seconds: Double = 60, until condition: @Sendable (Job) -> Bool) async throws -> Job {
         let end = Date().addingTimeInterval(seconds)
         while true {
             let job = try await self.job(id: id, tenant: nil)
@@ -52,7 +52,7 @@ extension JobStore {
     }
 
     /// Waits until at least `n` workers are registered.
-    func waitForWorkers(_ n: Int, _ seconds: Double = 10) async throws {
+    func waitForWorkers(_ n: Int, _ seconds: Double = 60) async throws {
         let end = Date().addingTimeInterval(seconds)
         while try await stats(tenant: nil).workers.count < n {
             if Date() > end { throw QuellError.invalid("fewer than \(n) workers after \(seconds)s") }
