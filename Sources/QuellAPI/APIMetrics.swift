@@ -61,9 +61,9 @@ final class APIMetrics: Sendable {
                 line("quell_jobs", [("status", status.rawValue)], stats.counts[status] ?? 0)
             }
             family("quell_jobs_finished_total", "counter",
-                   "Jobs that reached a terminal status, by status (from the stored counts, all tenants).")
+                   "Jobs that ever reached a terminal status, by status (all tenants; never decreases).")
             for status in JobStatus.displayOrder where status.isTerminal {
-                line("quell_jobs_finished_total", [("status", status.rawValue)], stats.counts[status] ?? 0)
+                line("quell_jobs_finished_total", [("status", status.rawValue)], stats.finishedTotals[status] ?? 0)
             }
             family("quell_queue_depth", "gauge", "Jobs waiting in a queue, ready to start.")
             for q in stats.queues { line("quell_queue_depth", [("queue", q.name)], q.depth) }

@@ -60,4 +60,20 @@ import Testing
             }
         }
     }
+
+    /// A counter never decreases: `quell_jobs_finished_total` keeps counting
+    /// jobs the janitor has deleted (the `quell_jobs` gauge drops with them).
+    @Test func finishedTotalSurvivesRetention() async throws {
+        let clock = ManualClock(Date())
+        try await withAPI("metrics-retention", clock: clock) { h in
+            let a = try await h.enqueueID()
+            let started = try #require(try await h.startAll()[a])
+            _ = try await h.store.finish([FinishReport(id: a, lease: started.lease, status: .completed)])
+            clock.advance(by: h.store.configuration.retention + 60)
+            #expect(try await h.store.expireFinished() == 1)
+            let lines = Set(try await h.call("GET", "/metrics", token: nil).text.split(separator: "\n").map(String.init))
+            #expect(lines.contains(#"quell_jobs{status="completed"} 0"#))
+            #expect(lines.contains(#"quell_jobs_finished_total{status="completed"} 1"#), "\(lines.sorted())")
+        }
+    }
 }

@@ -30,6 +30,7 @@ local K_EVENTS = BASE .. ':events'
 local K_CANCEL = BASE .. ':cancel'
 local K_WORKERS = BASE .. ':workers'
 local K_LIVENESS = BASE .. ':liveness'
+local K_FINISHED = BASE .. ':finished'
 
 -- Sorted-set and list writes are deferred and flushed once at the end of
 -- the script, grouped by key: a batch of 100 jobs moving between the same
@@ -41,7 +42,7 @@ local K_LIVENESS = BASE .. ':liveness'
 -- Takes one or two arguments after the key (ZREM/LPUSH/RPUSH member, or
 -- ZADD score and member): fixed arity, because a vararg loop costs three
 -- times as much, and this runs several times per job.
-local PENDING, PENDING_ORDER = {}, {}
+local PENDING, PENDING_ORDER, FINISHED = {}, {}, {}
 local function defer(cmd, key, a, b)
   local runs = PENDING[key]
   if not runs then
@@ -62,7 +63,8 @@ local function flush()
   for _, key in ipairs(PENDING_ORDER) do
     for _, run in ipairs(PENDING[key]) do redis.call(unpack(run)) end
   end
-  PENDING, PENDING_ORDER = {}, {}
+  for status, n in pairs(FINISHED) do redis.call('HINCRBY', K_FINISHED, status, n) end
+  PENDING, PENDING_ORDER, FINISHED = {}, {}, {}
 end
 
 -- The job fields scripts read and events carry (all but params). Same list
@@ -166,6 +168,9 @@ end
 -- callers check the job is not terminal already.
 local function close(j, status, changed)
   set_status(j, changed, status)
+  -- Jobs ever finished, per status: a counter that never decreases (the
+  -- status indexes shrink when the janitor deletes old jobs). Flushed once.
+  FINISHED[status] = (FINISHED[status] or 0) + 1
   changed.completed_at = tostring(NOW)
   defer('ZREM', K_ACTIVE, j.id)
   if j.key ~= '' then

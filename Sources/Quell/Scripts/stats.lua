@@ -3,8 +3,10 @@
 --
 -- KEYS: none (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap (unused), 4 tenant ('' = all tenants)
--- Returns {counts, queues, workers}:
---   counts  {status, n, …} for the 8 statuses
+-- Returns {counts, queues, workers, finished}:
+--   counts  {status, n, …} for the 8 statuses (jobs stored now, per tenant)
+--   finished {status, n, …} jobs that ever reached each terminal status, all
+--            tenants (a counter: never decreases, unlike counts after retention)
 --   queues  {{name, depth, scheduled}, …}
 --   workers {{expires_ms, <registration fields>}, …}
 
@@ -32,4 +34,4 @@ for i = 1, #w, 2 do
   for _, v in ipairs(redis.call('HGETALL', k_worker(w[i]))) do entry[#entry + 1] = v end
   workers[#workers + 1] = entry
 end
-return {counts, queues, workers}
+return {counts, queues, workers, redis.call('HGETALL', K_FINISHED)}

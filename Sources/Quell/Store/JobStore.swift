@@ -182,7 +182,7 @@ public final class JobStore: Sendable {
         var arguments = header(nowMS)
         arguments.append(tenant ?? "")
         let reply = try await mapped { try await redis.run(Scripts.stats, keys: [], arguments: arguments) }
-        let parts = try expectArray(reply, count: 3, "stats")
+        let parts = try expectArray(reply, count: 4, "stats")
         var counts: [JobStatus: Int] = [:]
         let c = parts[0].array ?? []
         var i = 0
@@ -204,7 +204,14 @@ public final class JobStore: Sendable {
                               startedAt: date("started_at"), lastBeat: date("last_beat"),
                               expiresAt: Date(timeIntervalSince1970: expires / 1000))
         }
-        return QueueStats(counts: counts, queues: queues, workers: workers)
+        var finished: [JobStatus: Int] = [:]
+        let f = parts[3].array ?? []
+        var k = 0
+        while k + 1 < f.count {
+            if let s = f[k].string.flatMap(JobStatus.init(rawValue:)) { finished[s] = f[k + 1].int ?? 0 }
+            k += 2
+        }
+        return QueueStats(counts: counts, queues: queues, workers: workers, finishedTotals: finished)
     }
 
     /// Events after a stream id (nil = from the oldest kept), oldest first.

@@ -79,9 +79,12 @@ public struct WorkerInfo: Sendable, Equatable {
 
 /// Counts per status (O(1) each), queue depths and live workers.
 public struct QueueStats: Sendable {
+    /// Jobs stored now, per status (the janitor's deletions lower these).
     public var counts: [JobStatus: Int]
     public var queues: [QueueDepth]
     public var workers: [WorkerInfo]
+    /// Jobs that ever reached each terminal status, all tenants: never decreases.
+    public var finishedTotals: [JobStatus: Int] = [:]
 
     public var json: String {
         var w = JSONWriter()
