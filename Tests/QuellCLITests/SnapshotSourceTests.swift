@@ -15,6 +15,19 @@ import Testing
         WorkerRegistration(id: id, queues: ["default"], slots: 4, busy: busy, startedAt: startedAt)
     }
 
+    /// BUSY counts the jobs running on a worker now, not the registration's
+    /// count from its last heartbeat (which said 0/4 while three jobs ran).
+    @Test func busySlotsComeFromTheRunningJobsNotTheLastHeartbeat() async throws {
+        let clock = ManualClock(Date())
+        let store = makeStore("snap-busy", clock: clock)
+        _ = try await store.heartbeat(registration("w1", busy: 0, startedAt: clock.now()), jobs: [])
+        for _ in 0..<3 { _ = try await store.enqueue(EnqueueRequest(type: "demo.sleep")) }
+        _ = try await store.startJobs(3, worker: "w1")
+        let snapshot = try await SnapshotSource.once(store: store, settings: .init(staleAfter: 10))
+        #expect(snapshot.workers.map(\.id) == ["w1"])
+        #expect(snapshot.workers.first?.busy == 3 && snapshot.workers.first?.slots == 4)
+    }
+
     @Test func onceShowsCountsQueuesWorkersRunningJobsAndEvents() async throws {
         let clock = ManualClock(Date())
         let store = makeStore("snap-once", clock: clock)

@@ -207,10 +207,15 @@ actor SnapshotSource {
         var counts = MonitorSnapshot.StatusCounts()
         for (status, n) in stats?.counts ?? [:] { counts[Self.status(status)] = n }
         let queues = (stats?.queues ?? []).map { MonitorSnapshot.Queue(name: $0.name, depth: $0.depth, ratePerSecond: rates?[$0.name]) }
+        // Busy slots from the running jobs themselves (kept current by the events
+        // stream), not the registration's count, which is only as fresh as the
+        // worker's last heartbeat (it showed 0/4 while three jobs ran).
+        var runningOn: [String: Int] = [:]
+        for job in active { if let w = job.worker { runningOn[w, default: 0] += 1 } }
         let workers = (stats?.workers ?? []).sorted { $0.id < $1.id }.map { w -> MonitorSnapshot.Worker in
             let beat = w.lastBeat ?? w.startedAt ?? now
             let age = max(0, now.timeIntervalSince(beat))
-            return MonitorSnapshot.Worker(id: w.id, queues: w.queues, busy: w.busy, slots: w.slots,
+            return MonitorSnapshot.Worker(id: w.id, queues: w.queues, busy: runningOn[w.id] ?? 0, slots: w.slots,
                                           startedAt: w.startedAt ?? beat, heartbeatAgeSeconds: age, stale: age > staleAfter)
         }
         let running = active.sorted {
