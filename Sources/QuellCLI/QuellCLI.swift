@@ -55,7 +55,25 @@ extension RedisSettings {
             c.reaperInterval = reaper.intervalSeconds
             c.timeout = TimeoutPolicy(base: reaper.timeout.baseSeconds, perItem: reaper.timeout.perItemSeconds,
                                       minimum: reaper.timeout.minimumSeconds, maximum: reaper.timeout.maximumSeconds)
+            c.retention = reaper.retentionSeconds
         }
         return c
+    }
+}
+
+extension WorkerOptions {
+    /// The store configuration `quell worker` runs with: every setting it names.
+    public func storeConfiguration() throws(UsageError) -> QuellConfiguration {
+        var c = try redis.configuration(reaper: reaper)
+        c.heartbeatInterval = heartbeatSeconds
+        c.shutdownGrace = shutdownGraceSeconds
+        return c
+    }
+}
+
+extension APIOptions {
+    /// The store configuration `quell api` runs with (its reaper and janitor included).
+    public func storeConfiguration() throws(UsageError) -> QuellConfiguration {
+        try redis.configuration(reaper: reaper)
     }
 }

@@ -29,6 +29,29 @@ import Testing
         #expect(Self.output(log).contains("--no-auth"))
     }
 
+    /// `QUELL_RETENTION_SECONDS` takes effect in `quell api` too (its janitor).
+    @Test func honoursTheRetentionSetting() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the quell executable first")
+        var config = QuellConfiguration(redisURL: TestRedis.url, prefix: TestRedis.prefix("cmd-retention"))
+        config.staleAfter = 10
+        let store = JobStore(redis: TestRedis.client("cmd-retention"), configuration: config)
+        let job = try await store.enqueue(EnqueueRequest(type: "t"))
+        let started = try #require(try await store.start(worker: "w", leasePrefix: "w/", queues: ["default"], count: 1).started.first)
+        _ = try await store.finish([FinishReport(id: job.id, lease: started.lease, status: .completed)])
+        let finished = try await store.job(id: job.id, tenant: nil).completedAt ?? Date()
+        while Date().timeIntervalSince(finished) <= 1.2 { try await Task.sleep(for: .milliseconds(20)) }
+        let log = NSTemporaryDirectory() + "quell-api-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let child = try ChildProcess(Self.binary, ["api", "--port", "0", "--no-auth", "--redis", TestRedis.url.description,
+                                                   "--prefix", config.prefix],
+                                     environment: Self.environment(["QUELL_RETENTION_SECONDS": "1"]), outputPath: log)
+        defer { if child.isRunning { child.signal(SIGKILL); _ = child.wait(timeout: 5) } }
+        let gone = await eventually(timeout: .seconds(60)) {
+            try await !store.jobExists(job.id)
+        }
+        #expect(gone, "\(Self.output(log))")
+    }
+
     @Test(arguments: [SIGTERM, SIGINT])
     func servesAndStopsOnSignal(_ signal: Int32) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the quell executable first")

@@ -11,6 +11,17 @@ public func makeStore(_ name: String, clock: any QuellClock = SystemClock(), sta
 }
 
 extension JobStore {
+    /// False once the job is gone (`notFound`); other errors throw.
+    public func jobExists(_ id: String) async throws -> Bool {
+        do {
+            _ = try await job(id: id, tenant: nil)
+            return true
+        } catch {
+            if case .notFound = error { return false }
+            throw error
+        }
+    }
+
     /// Starts up to `count` jobs as worker `w` on the default queue.
     public func startJobs(_ count: Int = 1, worker: String = "w1", queues: [String] = ["default"]) async throws -> [StartedJob] {
         try await start(worker: worker, leasePrefix: "\(worker)#\(UInt32.random(in: 0...UInt32.max))#", queues: queues, count: count).started

@@ -52,4 +52,24 @@ struct RetentionTests {
         _ = JobID.make(at: date.addingTimeInterval(86_400))
         #expect(JobID.make(at: date).hasPrefix(prefix))
     }
+
+    /// `QUELL_RETENTION_SECONDS` takes effect in `quell worker` (it was
+    /// documented and ignored): a real worker process's janitor deletes a
+    /// job finished longer ago than the setting.
+    @Test func quellWorkerHonoursTheRetentionSetting() async throws {
+        let store = makeStore("retention-worker")
+        let job = try await store.enqueue(EnqueueRequest(type: "t"))
+        let started = try #require(try await store.startJobs().first)
+        _ = try await store.finish([FinishReport(id: job.id, lease: started.lease, status: .completed)])
+        let finished = try await store.job(id: job.id, tenant: nil).completedAt ?? Date()
+        while Date().timeIntervalSince(finished) <= 1.2 { try await Task.sleep(for: .milliseconds(20)) }
+        let worker = try WorkerProcess(store: store, environment: ["QUELL_RETENTION_SECONDS": "1"])
+        let end = Date().addingTimeInterval(60)
+        var gone = false
+        while !gone && Date() < end {
+            gone = try await !store.jobExists(job.id)
+            if !gone { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(gone, "\(worker.log)")
+    }
 }

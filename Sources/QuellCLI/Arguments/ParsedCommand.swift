@@ -50,11 +50,14 @@ public struct ReaperOptions: Sendable, Equatable {
     /// Sweep interval.
     public var intervalSeconds: Double
     public var timeout: TimeoutOptions
+    /// Finished jobs older than this are deleted by the janitor (which runs wherever the reaper runs).
+    public var retentionSeconds: Double
 
-    public init(staleAfterSeconds: Double, intervalSeconds: Double, timeout: TimeoutOptions) {
+    public init(staleAfterSeconds: Double, intervalSeconds: Double, timeout: TimeoutOptions, retentionSeconds: Double = 604_800) {
         self.staleAfterSeconds = staleAfterSeconds
         self.intervalSeconds = intervalSeconds
         self.timeout = timeout
+        self.retentionSeconds = retentionSeconds
     }
 }
 

@@ -254,7 +254,8 @@ public enum QuellCommandLine {
         return ReaperOptions(
             staleAfterSeconds: try r.seconds(.staleAfter, positive: true),
             intervalSeconds: try r.seconds(.reaperInterval, positive: true),
-            timeout: timeout
+            timeout: timeout,
+            retentionSeconds: try r.seconds(.retention, positive: true)
         )
     }
 }

@@ -60,10 +60,13 @@ extension Setting {
                                            defaultValue: "300", summary: "job timeout: minimum")
     public static let timeoutMax = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_TIMEOUT_MAX_SECONDS",
                                            defaultValue: "7200", summary: "job timeout: maximum")
+    public static let retention = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_RETENTION_SECONDS",
+                                          defaultValue: "604800", defaultDescription: "604800 (7 days)",
+                                          summary: "keep finished jobs this long (the janitor deletes older ones)")
 
     /// Every setting, in the order of DESIGN.md's table.
     public static let all: [Setting] = [
         .redis, .prefix, .host, .port, .tokens, .adminToken, .noAuth, .queues, .concurrency,
-        .heartbeat, .staleAfter, .reaperInterval, .grace, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
+        .heartbeat, .staleAfter, .reaperInterval, .grace, .retention, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
     ]
 }

@@ -21,7 +21,7 @@ enum APICommand {
         }
         let configuration: QuellConfiguration
         do {
-            configuration = try o.redis.configuration(reaper: o.reaper)
+            configuration = try o.storeConfiguration()
         } catch {
             printError("quell api: \(error.description)")
             return error.exitCode

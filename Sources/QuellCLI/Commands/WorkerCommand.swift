@@ -7,7 +7,7 @@ enum WorkerCommand {
     static func run(_ o: WorkerOptions, environment: [String: String]) async -> Int32 {
         var config: QuellConfiguration
         do {
-            config = try o.redis.configuration(reaper: o.reaper)
+            config = try o.storeConfiguration()
             for q in o.queues { try QuellConfiguration.validateName(q, what: "queue") }
         } catch let error as UsageError {
             printError(error.description)
@@ -20,8 +20,6 @@ enum WorkerCommand {
             printError("quell worker: --concurrency must be from 1 to 10000")
             return 2
         }
-        config.heartbeatInterval = o.heartbeatSeconds
-        config.shutdownGrace = o.shutdownGraceSeconds
         let signals = TerminationSignals(command: "quell worker")
         defer { signals.cancel() }
         let store = JobStore(configuration: config, clientName: "quell-worker")
