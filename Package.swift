@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "QuellTests", dependencies: ["Quell", "QuellTestSupport"]),
         .testTarget(name: "QuellHTTPTests", dependencies: ["QuellHTTP"]),
         .testTarget(name: "QuellAPITests", dependencies: ["QuellAPI", "Quell", "QuellHTTP", "QuellTestSupport"]),
-        .testTarget(name: "QuellCLITests", dependencies: ["QuellCLI", "Quell", "QuellTerminal", "QuellTestSupport"]),
+        .testTarget(name: "QuellCLITests", dependencies: ["QuellCLI", "Quell", "QuellSystem", "QuellTerminal", "QuellTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import QuellSystem
 import Synchronization
 
 /// A terminal's size in character cells.

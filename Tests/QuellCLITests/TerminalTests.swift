@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import QuellSystem
 import Testing
 @testable import QuellTerminal
 

@@ -38,7 +38,8 @@ struct OutageTests {
         }
         let lines = LogLines()
         let worker = Worker(store: store, registry: registry,
-                            options: Worker.Options(id: "busy-worker", cancelPush: false, runReaper: false, log: lines.append))
+                            options: Worker.Options(id: "busy-worker", cancelPush: false, runReaper: false,
+                                                    logger: QuellLogger { _, message, meta in lines.add(message + " " + meta.description) }))
         worker.start()
         let job = try await store.enqueue(EnqueueRequest(type: "test.gated"))
         _ = try await store.waitForJob(job.id) { $0.status == .running }

@@ -239,7 +239,7 @@ public final class RedisClient: Sendable {
 
 /// Exponential backoff with full jitter: attempt n waits a random time in
 /// [base·2ⁿ / 2, base·2ⁿ], capped at `max`.
-public struct Backoff: Sendable {
+public struct Backoff: Sendable, Equatable {
     public var base: Double
     public var max: Double
 

@@ -195,6 +195,14 @@ extension JobStore {
         }
     }
 
+    /// Removes a worker's registration at its shutdown: marks it expired and
+    /// sweeps, so anything it claimed but never started returns to its queue
+    /// (the same atomic path as a dead worker's claims).
+    public func deregister(worker id: String) async throws(QuellError) {
+        _ = try await mapped { try await redis.send(RedisCommand("ZADD", keys.workers, 0, id)) }
+        _ = try await reap()
+    }
+
     /// Deletes terminal jobs finished more than `configuration.retention`
     /// seconds ago (at most `limit` per tenant and status); returns how many.
     public func expireFinished(limit: Int = 500) async throws(QuellError) -> Int {

@@ -144,48 +144,6 @@ public enum JobResult: Sendable {
     case completedWithErrors
 }
 
-/// Handlers by task type. Params are decoded from the job's JSON with
-/// `JSONDecoder`; a job whose params cannot be decoded fails at once with
-/// the reason (it would fail the same way on every retry).
-public final class TaskRegistry: Sendable {
-    typealias Runner = @Sendable (_ params: String, _ context: JobContext) async throws -> JobResult
-    private let handlers = Mutex<[String: Runner]>([:])
-
-    public init() {}
-
-    /// Registers a handler for `type` taking `Params` decoded from the job's params.
-    public func register<Params: Decodable & Sendable>(
-        _ type: String, params: Params.Type = Params.self,
-        _ handler: @escaping @Sendable (Params, JobContext) async throws -> JobResult
-    ) {
-        let runner: Runner = { text, context in
-            let params: Params
-            do {
-                params = try JSONDecoder().decode(Params.self, from: Data(text.utf8))
-            } catch {
-                throw PayloadError(message: "cannot decode params for \(type): \(Self.describe(error))")
-            }
-            return try await handler(params, context)
-        }
-        handlers.withLock { $0[type] = runner }
-    }
-
-    /// The registered task types.
-    public var types: [String] { handlers.withLock { Array($0.keys).sorted() } }
-
-    func runner(for type: String) -> Runner? { handlers.withLock { $0[type] } }
-
-    static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
-            return "wrong type at '\(c.codingPath.map(\.stringValue).joined(separator: "."))': \(c.debugDescription)"
-        case DecodingError.dataCorrupted(let c): return c.debugDescription
-        default: return "\(error)"
-        }
-    }
-}
-
 /// A job whose payload cannot be decoded: failed at once, never retried.
 struct PayloadError: Error, CustomStringConvertible {
     let message: String

@@ -27,6 +27,8 @@ final class Processor: Sendable {
     private let writer: OutcomeWriter
     private let gate: SlotGate
     private let blocking: RedisClient
+    private let logger: QuellLogger
+    private let metrics: any QuellMetrics
     private let log: @Sendable (String) -> Void
 
     private struct State {
@@ -37,13 +39,15 @@ final class Processor: Sendable {
     private let state = Mutex(State())
 
     init(store: JobStore, registry: TaskRegistry, settings: Settings, running: RunningJobs, writer: OutcomeWriter,
-         log: @escaping @Sendable (String) -> Void) {
+         logger: QuellLogger, metrics: any QuellMetrics, log: @escaping @Sendable (String) -> Void) {
         self.store = store
         self.registry = registry
         self.settings = settings
         self.running = running
         self.writer = writer
         self.gate = SlotGate(slots: settings.slots)
+        self.logger = logger
+        self.metrics = metrics
         self.log = log
         // Blocks up to 1 s per BLMOVE: the command timeout must be longer.
         self.blocking = RedisClient(url: store.configuration.redisURL,
@@ -122,23 +126,58 @@ final class Processor: Sendable {
         let context = JobContext(job: started.job, lease: started.lease, store: store,
                                  leaseExpired: { running.leaseExpired() })
         running.add(context)
+        let job = started.job
+        var metadata = QuellLogger.metadata(job, worker: settings.workerID)
+        metadata["queue"] = job.queue
+        logger.log(.info, "job started", metadata)
+        metrics.increment(counter: "quell_worker_jobs_started_total", by: 1, dimensions: [("type", job.type), ("queue", job.queue)])
+        metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
         let task = Task { [self] in
+            let began = ContinuousClock.now
             let outcome = await execute(context)
             running.handlerFinished(context.job.id)
             gate.release()
+            let seconds = Self.seconds(began.duration(to: .now))
+            let name = Self.name(outcome)
+            var end = metadata
+            end["outcome"] = name
+            end["duration_seconds"] = String(Double(Int(seconds * 1000)) / 1000)
+            if case .finish(_, let error?) = outcome { end["error"] = error }
+            if case .retry(let delay, let error, _) = outcome {
+                end["error"] = error
+                end["retry_in_seconds"] = String(Double(Int(delay * 1000)) / 1000)
+            }
+            logger.log(name == "failed" ? .warning : .info, "job finished", end)
+            metrics.increment(counter: "quell_worker_jobs_finished_total", by: 1, dimensions: [("type", job.type), ("outcome", name)])
+            metrics.record(timer: "quell_worker_job_duration_seconds", seconds: seconds, dimensions: [("type", job.type), ("outcome", name)])
+            metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
             await writer.write(outcome, for: context)
         }
         running.attach(started.job.id, task: task)
     }
 
+    /// How an outcome is named in logs and metrics.
+    static func name(_ outcome: Outcome) -> String {
+        switch outcome {
+        case .finish(let status, _): return status.rawValue
+        case .confirmCancel: return "cancelled"
+        case .retry(_, _, let refund): return refund ? "requeued" : "retry"
+        case .none: return "lost"
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
     /// Runs the handler and decides the outcome from its result and why it stopped.
     private func execute(_ context: JobContext) async -> Outcome {
         let job = context.job
-        guard let runner = registry.runner(for: job.type) else {
+        guard let entry = registry.entry(for: job.type) else {
             return .finish(.failed, error: "no handler registered for task type '\(job.type)'")
         }
         do {
-            let result = try await runner(job.params ?? "{}", context)
+            let result = try await entry.run(job.params ?? "{}", context)
             if context.stopReason == .lost { return .none }
             // Returned normally: that is the truth about the work, even if a
             // cancel arrived that the handler never observed.
@@ -154,7 +193,8 @@ final class Processor: Sendable {
             case nil:
                 let message = error is CancellationError ? "cancelled by the handler itself" : "\(error)"
                 if job.attempt < job.maxAttempts {
-                    return .retry(delay: settings.retryBackoff.delay(attempt: job.attempt - 1), error: message, refund: false)
+                    let backoff = entry.retryBackoff ?? settings.retryBackoff
+                    return .retry(delay: backoff.delay(attempt: job.attempt - 1), error: message, refund: false)
                 }
                 return .finish(.failed, error: message)
             }

@@ -2,38 +2,54 @@ import FoundationEssentials
 import Glibc
 import Synchronization
 
-/// A worker process's runtime: processor, heartbeater, progress writer,
-/// cancel listener, reaper and forwarder, started together and shut down
-/// gracefully.
+/// Runs jobs: processor, heartbeater, progress writer, cancel listener, reaper,
+/// janitor and forwarder, started together and shut down gracefully.
+///
+/// In a host's lifecycle:
+///
+///     let worker = Worker(store: store, registry: registry)
+///     let running = Task { await worker.run() }      // until cancelled
+///     …
+///     running.cancel()                               // graceful shutdown
+///     await running.value
+///
+/// or `await worker.run()` as the body of `main`, with
+/// `shutdownOnTerminationSignals(worker)` turning SIGTERM/SIGINT into a
+/// graceful shutdown.
 public final class Worker: Sendable {
     /// How a worker runs. Defaults come from DESIGN.md "Configuration".
     public struct Options: Sendable {
         public var queues: [String]
         public var concurrency: Int
-        /// `host:pid` by default.
+        /// Unique per `Worker`: `host:pid:<random>` by default. Two workers in one
+        /// process never share a registration, processing list or leases.
         public var id: String
         /// Seconds between coalesced progress writes.
         public var progressInterval: Double
-        /// Delays between retries of a failing handler (attempt 1 waits about `base`).
+        /// Delays between retries of a failing handler (attempt 1 waits about `base`);
+        /// a task's `TaskDefaults.retryBackoff` wins over this.
         public var retryBackoff: Backoff
         /// Listen for pushed cancels (tests turn it off to prove the heartbeat fallback).
         public var cancelPush: Bool
         /// Run the reaper (and the janitor) in this process.
         public var runReaper: Bool
-        public var log: @Sendable (String) -> Void
+        /// Where the worker logs (job start and end at info, failures at warning).
+        public var logger: QuellLogger
+        public var metrics: any QuellMetrics
 
         public init(queues: [String] = ["default"], concurrency: Int = 4, id: String? = nil,
                     progressInterval: Double = 0.25, retryBackoff: Backoff = Backoff(base: 1, max: 300),
                     cancelPush: Bool = true, runReaper: Bool = true,
-                    log: @escaping @Sendable (String) -> Void = { _ in }) {
+                    logger: QuellLogger = .none, metrics: any QuellMetrics = NoMetrics()) {
             self.queues = queues
             self.concurrency = concurrency
-            self.id = id ?? Worker.defaultID()
+            self.id = id ?? Worker.uniqueID()
             self.progressInterval = progressInterval
             self.retryBackoff = retryBackoff
             self.cancelPush = cancelPush
             self.runReaper = runReaper
-            self.log = log
+            self.logger = logger
+            self.metrics = metrics
         }
     }
 
@@ -50,11 +66,13 @@ public final class Worker: Sendable {
     private let forwarder: Forwarder
     private let listener = Mutex<CancelListener?>(nil)
     private let startedAt: Date
+    private let stopRequest = ShutdownRequest()
 
     public init(store: JobStore, registry: TaskRegistry, options: Options = Options()) {
         self.store = store
         self.options = options
-        let log = options.log
+        let logger = options.logger
+        let log: @Sendable (String) -> Void = { logger.log(.warning, $0, ["worker": options.id]) }
         let running = self.running
         let startedAt = store.clock.now()
         self.startedAt = startedAt
@@ -62,7 +80,7 @@ public final class Worker: Sendable {
         processor = Processor(store: store, registry: registry,
                               settings: .init(workerID: options.id, queues: options.queues, slots: options.concurrency,
                                               retryBackoff: options.retryBackoff),
-                              running: running, writer: writer, log: log)
+                              running: running, writer: writer, logger: logger, metrics: options.metrics, log: log)
         let registration: @Sendable () -> WorkerRegistration = { [options] in
             WorkerRegistration(id: options.id, queues: options.queues, slots: options.concurrency,
                                busy: running.busy, startedAt: startedAt)
@@ -72,20 +90,41 @@ public final class Worker: Sendable {
         progressWriter = ProgressWriter(store: store, running: running, interval: options.progressInterval, log: log)
         let heartbeater = self.heartbeater
         running.onLeaseExpired { heartbeater.beatNow() }
+        let reaperLog: @Sendable (String) -> Void = { logger.log(.notice, $0, ["worker": options.id]) }
         reaper = options.runReaper
             ? Reaper(store: store, interval: store.configuration.reaperInterval, ownJobs: { running.ids },
-                     beforeSweep: { await heartbeater.beatIfOverdue() }, log: log)
+                     beforeSweep: { await heartbeater.beatIfOverdue() }, log: reaperLog)
             : nil
-        janitor = options.runReaper ? Janitor(store: store, log: log) : nil
+        janitor = options.runReaper ? Janitor(store: store, log: reaperLog) : nil
         forwarder = Forwarder(store: store, queues: options.queues, interval: min(1, store.configuration.reaperInterval), log: log)
     }
 
-    /// `hostname:pid`.
-    public static func defaultID() -> String {
-        "\(ProcessInfo.processInfo.hostName):\(getpid())"
+    /// `hostname:pid:<6 random hex digits>`: unique per `Worker` instance.
+    public static func uniqueID() -> String {
+        let suffix = String(UInt32.random(in: 0...0xFF_FFFF), radix: 16)
+        return "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(repeating: "0", count: 6 - suffix.count))\(suffix)"
     }
 
-    /// Starts every component; returns at once.
+    /// Starts every component and runs until the calling task is cancelled
+    /// or `beginGracefulShutdown()` is called; then shuts down gracefully
+    /// within the store's `shutdownGrace` and returns.
+    public func run() async {
+        start()
+        await withTaskCancellationHandler {
+            await stopRequest.wait()
+        } onCancel: {
+            stopRequest.fire()
+        }
+        options.logger.log(.info, "worker shutting down", ["worker": id, "grace_seconds": String(store.configuration.shutdownGrace)])
+        await shutdown(grace: store.configuration.shutdownGrace)
+        options.logger.log(.info, "worker stopped", ["worker": id])
+    }
+
+    /// Makes `run()` stop fetching and shut down gracefully. Safe to call from
+    /// anywhere, any number of times.
+    public func beginGracefulShutdown() { stopRequest.fire() }
+
+    /// Starts every component; returns at once (`run()` is the usual entry).
     public func start() {
         heartbeater.start()
         if options.cancelPush {
@@ -96,6 +135,8 @@ public final class Worker: Sendable {
         janitor?.start()
         forwarder.start()
         processor.start()
+        options.logger.log(.info, "worker started", [
+            "worker": id, "queues": options.queues.joined(separator: ","), "concurrency": String(options.concurrency)])
     }
 
     /// True once the cancel listener is subscribed (or pushes are off).
@@ -114,7 +155,7 @@ public final class Worker: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if running.busy > 0 {
-            options.log("shutdown: grace of \(grace)s over, requeueing \(running.busy) job(s)")
+            options.logger.log(.notice, "shutdown: grace of \(grace)s over, requeueing \(running.busy) job(s)", ["worker": id])
             running.stopAll(.shutdown)
         }
         // Outcomes (including requeues) are written before the heartbeat stops,
@@ -137,10 +178,34 @@ public final class Worker: Sendable {
     /// never started to the front of its queue (the same path as a dead worker).
     private func deregister() async {
         do {
-            try await store.redis.send(RedisCommand("ZADD", store.keys.workers, 0, id))
-            _ = try await store.reap()
+            try await store.deregister(worker: id)
         } catch {
-            options.log("deregister failed (the reaper will clean up): \(error)")
+            options.logger.log(.warning, "deregister failed (the reaper will clean up): \(error)", ["worker": id])
+        }
+    }
+}
+
+/// The one-shot request that ends `run()`.
+private final class ShutdownRequest: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func fire() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.fired = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { c in
+            let now = state.withLock { s -> Bool in
+                if s.fired { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
         }
     }
 }

@@ -32,7 +32,7 @@ enum WorkerCommand {
         let retryBase = environment["QUELL_RETRY_BASE_SECONDS"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
         let worker = Worker(store: store, registry: registry, options: Worker.Options(
             queues: o.queues, concurrency: o.concurrency, retryBackoff: Backoff(base: retryBase, max: 300),
-            cancelPush: environment["QUELL_CANCEL_PUSH"] != "0", log: log))
+            cancelPush: environment["QUELL_CANCEL_PUSH"] != "0", logger: .standardError()))
         worker.start()
         log("quell worker \(worker.id) started: redis \(config.redisURL), prefix \(config.prefix), queues \(o.queues.joined(separator: ",")), "
             + "concurrency \(o.concurrency), tasks \(registry.types.joined(separator: " "))")

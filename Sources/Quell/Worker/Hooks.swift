@@ -1,0 +1,78 @@
+import FoundationEssentials
+import Glibc
+
+/// Severity of a log record (the levels swift-log and syslog share).
+public enum LogLevel: Int, Sendable, Comparable, CustomStringConvertible {
+    case debug, info, notice, warning, error
+
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { ["debug", "info", "notice", "warning", "error"][rawValue] }
+}
+
+/// Where the worker logs: level, message and metadata. Records about a job
+/// always carry `job_id`, `job_type`, `tenant`, `attempt` and `worker`, and
+/// `key` when the job has one. A bridge to swift-log is a few lines:
+///
+///     let logger = Logger(label: "quell")
+///     let sink = QuellLogger { level, message, metadata in
+///         logger.log(level: .init(level), "\(message)", metadata: metadata.mapValues { .string($0) })
+///     }
+public struct QuellLogger: Sendable {
+    public typealias Sink = @Sendable (_ level: LogLevel, _ message: String, _ metadata: [String: String]) -> Void
+    private let sink: Sink
+
+    public init(_ sink: @escaping Sink) { self.sink = sink }
+
+    /// Logs nothing.
+    public static let none = QuellLogger { _, _, _ in }
+
+    /// One line per record on standard error, at `minimum` and above:
+    /// `2026-12-01T10:00:00.000Z info job finished job_id=… outcome=completed`.
+    public static func standardError(minimum: LogLevel = .info) -> QuellLogger {
+        QuellLogger { level, message, metadata in
+            guard level >= minimum else { return }
+            var line = "[\(Job.rfc3339(Date()))] \(level) \(message)"
+            for key in metadata.keys.sorted() { line += " \(key)=\(metadata[key]!)" }
+            line += "\n"
+            var bytes = Array(line.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+    }
+
+    public func log(_ level: LogLevel, _ message: String, _ metadata: [String: String] = [:]) {
+        sink(level, message, metadata)
+    }
+
+    /// The metadata every record about `job` carries.
+    static func metadata(_ job: Job, worker: String) -> [String: String] {
+        var m = ["job_id": job.id, "job_type": job.type, "tenant": job.tenant, "attempt": String(job.attempt), "worker": worker]
+        if let key = job.key { m["key"] = key }
+        return m
+    }
+}
+
+/// Where the worker reports metrics: counters, gauges and timers with
+/// dimensions, shaped like swift-metrics (`Counter(label:dimensions:)`,
+/// `Gauge`, `Timer`) so a bridge is a few lines outside the package.
+///
+/// The worker reports `quell_worker_jobs_started_total` (type, queue),
+/// `quell_worker_jobs_finished_total` and `quell_worker_job_duration_seconds`
+/// (type, outcome), and `quell_worker_busy_slots`.
+public protocol QuellMetrics: Sendable {
+    func increment(counter name: String, by amount: Int, dimensions: [(String, String)])
+    func record(gauge name: String, value: Double, dimensions: [(String, String)])
+    func record(timer name: String, seconds: Double, dimensions: [(String, String)])
+}
+
+/// Reports nothing.
+public struct NoMetrics: QuellMetrics {
+    public init() {}
+    public func increment(counter name: String, by amount: Int, dimensions: [(String, String)]) {}
+    public func record(gauge name: String, value: Double, dimensions: [(String, String)]) {}
+    public func record(timer name: String, seconds: Double, dimensions: [(String, String)]) {}
+}
