@@ -12,5 +12,9 @@ import Quell
         let found = try await store.params(of: [a.id, b.id, a.id, absent, "not an id"])
         #expect(found == [a.id: a.params!, b.id: b.params!])
         #expect(try await store.params(of: []) == [:])
+        // An error reply is an error, not "no params".
+        let wrong = JobID.make(at: store.clock.now())
+        _ = try await store.redis.send(RedisCommand("SET", store.keys.job(wrong), "not a hash"))
+        await #expect(throws: QuellError.self) { try await store.params(of: [a.id, wrong]) }
     }
 }
