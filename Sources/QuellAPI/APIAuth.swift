@@ -34,10 +34,17 @@ public struct APIAuth: Sendable, Equatable {
     /// Whether any request could ever be let in. `quell api` refuses to start otherwise.
     public var admitsAnyone: Bool { noAuth || !tokens.isEmpty || !(adminToken ?? "").isEmpty }
 
-    /// The caller a request's `Authorization: Bearer <token>` names, or a 401 failure.
+    /// The caller a request's `Authorization: Bearer <token>` names, or a 401 failure
+    /// (400 for two `Authorization` fields: which one is meant is not ours to guess).
+    /// The HTTP parser already refuses a repeated `Authorization`; this holds for
+    /// requests that reach the router some other way too.
     func caller(for request: HTTPRequest) -> Result<APICaller, APIFailure> {
         if noAuth { return .success(.tenant("default")) }
-        guard let header = request.header("Authorization") else {
+        let values = request.headers.values("Authorization")
+        if values.count > 1 {
+            return .failure(.invalid("the Authorization header field may appear only once"))
+        }
+        guard let header = values.first else {
             return .failure(.unauthorized("missing Authorization header: send 'Authorization: Bearer <token>'"))
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)

@@ -49,15 +49,3 @@ struct StreamID: Comparable, Sendable, CustomStringConvertible {
 extension Character {
     fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
-
-/// Decodes an `XREAD` reply (`[[stream, entries]]`, or nil on timeout) with the
-/// store's own decoder for stream entries.
-func decodeXREAD(_ reply: RedisReply, store: JobStore) throws(QuellError) -> [StreamEvent] {
-    guard case .array(let streams) = reply else { return [] }
-    var out: [StreamEvent] = []
-    for stream in streams {
-        guard let pair = stream.array, pair.count == 2 else { throw .corrupt("malformed XREAD reply \(stream)") }
-        out += try store.decodeEvents(pair[1]).map(StreamEvent.init)
-    }
-    return out
-}

@@ -14,11 +14,6 @@ final class HTTPConnection {
     private var date = HTTPDate()
     private let clock = ContinuousClock()
 
-    /// Bytes drained at most, and for how long, before closing a connection whose client
-    /// may still be sending (so the close does not reset and destroy our last answer).
-    private static let lingerBytes = 512 * 1024
-    private static let lingerTime: Duration = .seconds(1)
-
     init(core: ServerCore, control: ConnectionControl, fd: Int32, peer: String?) {
         self.core = core
         self.control = control
@@ -273,13 +268,15 @@ final class HTTPConnection {
         return n < 0 && (errno == EAGAIN || errno == EINTR)
     }
 
-    /// Half-closes, then reads and drops what the client still sends (bounded in bytes
-    /// and time) before the socket is closed, so our last answer is not lost to a reset.
+    /// Half-closes, then reads and drops what the client still sends until it closes too
+    /// (bounded by `lingerTimeout` and `lingerMaxBytes`) before the socket is closed, so
+    /// our last answer is not lost to a reset. Every path that ends a connection after
+    /// answering comes through here, except a client gone or a failed write.
     private func lingeringClose() {
         Glibc.shutdown(fd, Int32(SHUT_WR))
-        let deadline = clock.now + Self.lingerTime
+        let deadline = clock.now + configuration.lingerTimeout
         var drained = 0
-        while drained < Self.lingerBytes, waitReadable(until: deadline, watchShutdown: false) == .readable {
+        while drained < configuration.lingerMaxBytes, waitReadable(until: deadline, watchShutdown: false) == .readable {
             let n = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) { return }
             drained += max(n, 0)

@@ -295,10 +295,12 @@ public struct HTTPRequestParser: Sendable {
             lineStart = lf + 1
         }
 
-        // Semantics that decide framing and the connection.
-        if version == .http1_1 {
-            let hosts = headers.values("Host")
-            if hosts.count != 1 { return fail(.badRequest("HTTP/1.1 requests need exactly one Host header")) }
+        // Semantics that decide framing, routing and who is asking.
+        if let name = repeatedSingletonField(headers) {
+            return fail(.badRequest("the \(name) header field may appear only once"))
+        }
+        if version == .http1_1 && !headers.contains("Host") {
+            return fail(.badRequest("HTTP/1.1 requests need exactly one Host header"))
         }
         if headers.contains("Transfer-Encoding") {
             return fail(HTTPParseError(
@@ -338,6 +340,26 @@ public struct HTTPRequestParser: Sendable {
         let expect = headers["Expect"].map { asciiCaseInsensitiveEquals(trimOWS(Substring($0)), "100-continue") } ?? false
         state = .body(PendingBody(request: request, length: length, expectContinue: expect && version == .http1_1))
         return next()
+    }
+
+    /// Fields a request may carry at most once. RFC 9110 §5.3: only a field defined as a
+    /// list may be repeated (its lines then combine into one comma-separated value); for
+    /// these, two lines are two answers to one question, and taking the first (or last)
+    /// one is a guess that a proxy in front may make differently. Content-Length has its
+    /// own rule (one value, possibly repeated: RFC 9110 §8.6) below.
+    static let singletonFields = ["Host", "Authorization", "Proxy-Authorization", "Content-Type"]
+
+    /// The name (as listed above) of the first singleton field that appears twice, if any.
+    private func repeatedSingletonField(_ headers: HTTPHeaders) -> String? {
+        var seen: UInt32 = 0
+        for field in headers {
+            for (i, name) in Self.singletonFields.enumerated() where asciiCaseInsensitiveEquals(field.name, name) {
+                let bit: UInt32 = 1 << i
+                if seen & bit != 0 { return name }
+                seen |= bit
+            }
+        }
+        return nil
     }
 
     private func bodyTooLarge() -> HTTPParseError {

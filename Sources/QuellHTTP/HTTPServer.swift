@@ -24,6 +24,16 @@ public struct HTTPServerConfiguration: Sendable {
     public var bodyReadTimeout: Duration = .seconds(30)
     /// Longest a single socket write may block (a client that stops reading is dropped).
     public var writeTimeout: Duration = .seconds(30)
+    /// Lingering close (as nginx's `lingering_close`): an answer that ends the connection
+    /// while the client may still be sending (an error before its body was read, a
+    /// `Connection: close`) is followed by a half-close, then what still arrives is read
+    /// and dropped until the client closes too, or for at most `lingerTimeout` and
+    /// `lingerMaxBytes`. Closing with unread bytes would make the kernel reset the
+    /// connection, and a client that writes its whole body before reading (Python's
+    /// http.client does) would get a broken pipe instead of the answer.
+    public var lingerTimeout: Duration = .seconds(2)
+    /// Bytes read and dropped at most while lingering (see `lingerTimeout`).
+    public var lingerMaxBytes: Int = 16 << 20
     /// Stack size of each connection thread.
     public var connectionStackSize: Int = 512 * 1024
 
@@ -91,6 +101,8 @@ final class ServerCore: Sendable {
     private let shutdownSignalFD: Int32
     private let isShuttingDown = Atomic<Bool>(false)
     private let state = Mutex(State())
+    /// Lingering closes of the connections refused at the cap.
+    let lingerer: Lingerer
 
     private struct State {
         var started = false
@@ -103,6 +115,7 @@ final class ServerCore: Sendable {
     init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
+        self.lingerer = Lingerer(timeout: configuration.lingerTimeout, maxBytes: configuration.lingerMaxBytes)
         guard let pipe = makeNonBlockingPipe() else { fatalError("QuellHTTP: cannot create a pipe: \(errnoString())") }
         shutdownFD = pipe.read
         shutdownSignalFD = pipe.write
@@ -179,23 +192,16 @@ final class ServerCore: Sendable {
         }
     }
 
-    /// Answers 503 without a thread: the response fits the socket buffer. What the client
-    /// already sent is drained first so the close is a FIN, not a reset.
+    /// Answers 503 without a thread of its own: the response fits the socket buffer, and
+    /// the lingering close (so that what the client still sends does not turn the close
+    /// into a reset that destroys the answer) is the shared `lingerer`'s.
     private func refuseBusy(_ fd: Int32) {
-        var scratch = [UInt8](repeating: 0, count: 4096)
-        var drained = 0
-        while drained < 65536 {
-            let n = recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT))
-            if n <= 0 { break }
-            drained += n
-        }
         let body = HTTPResponse.errorBody(
             code: "too_many_connections",
             message: "the server is serving \(configuration.maxConnections) connections; retry later")
         let head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
         _ = Socket.sendAll(fd, Array(head.utf8) + body, flags: Int32(MSG_DONTWAIT))
-        Glibc.shutdown(fd, Int32(SHUT_WR))
-        close(fd)
+        lingerer.linger(fd)
     }
 
     func connectionEnded(_ control: ConnectionControl) {

@@ -1,6 +1,7 @@
 import Foundation
 import Quell
-import QuellAPI
+@testable import QuellAPI
+import QuellHTTP
 import Testing
 
 /// Bearer tokens → tenants, the admin token, `--no-auth`, 401s.
@@ -38,6 +39,43 @@ import Testing
             // Nothing got through.
             #expect(try await h.store.stats(tenant: nil).counts[.queued] ?? 0 == 0)
         }
+    }
+
+    /// Two `Authorization` fields are refused (400) on every route, whichever comes first
+    /// and even when both name the same token: never "the first one wins".
+    @Test func twoAuthorizationFieldsAre400Everywhere() async throws {
+        try await withAPI("auth-twice") { h in
+            let pairs: [[String]] = [
+                ["Authorization: Bearer tok-acme", "Authorization: Bearer tok-beta"],
+                ["Authorization: Bearer tok-beta", "Authorization: Bearer tok-acme"],
+                ["Authorization: Bearer tok-acme", "authorization: Bearer tok-acme"],
+                ["Authorization: Bearer tok-wrong", "Authorization: Bearer \(APIHarness.admin)"],
+            ]
+            for route in Self.routes {
+                for headers in pairs {
+                    let r = try await h.call(route.method, route.target, token: nil, body: route.body, headers: headers)
+                    #expect(r.status == 400, "\(route.method) \(route.target) \(headers) → \(r)")
+                    #expect(r.text.contains("Authorization"))
+                }
+            }
+            #expect(try await h.store.stats(tenant: nil).counts[.queued] ?? 0 == 0)
+        }
+    }
+
+    /// The same rule in the API's own auth, for a request that did not come through the
+    /// HTTP parser (built by hand, or from a server in front).
+    @Test func authRefusesTwoAuthorizationFieldsByItself() throws {
+        let auth = APIAuth(tokens: APIHarness.tokens, adminToken: APIHarness.admin)
+        let twice = HTTPRequest(target: "/v1/jobs", headers: HTTPHeaders([
+            (name: "Authorization", value: "Bearer tok-acme"), (name: "authorization", value: "Bearer tok-beta"),
+        ]))
+        guard case .failure(let f) = auth.caller(for: twice) else {
+            Issue.record("two Authorization fields let a caller in")
+            return
+        }
+        #expect(f.status == .badRequest && f.code == "invalid" && f.message.contains("Authorization"))
+        let once = HTTPRequest(target: "/v1/jobs", headers: ["Authorization": "Bearer tok-beta"])
+        #expect(try auth.caller(for: once).get() == .tenant("beta"))
     }
 
     @Test func tokensMapToTenantsAndTheSchemeIsCaseInsensitive() async throws {

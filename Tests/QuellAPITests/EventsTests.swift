@@ -1,6 +1,7 @@
 import Foundation
 import Quell
 @testable import QuellAPI
+import QuellTestSupport
 import Testing
 
 /// `GET /v1/events`: SSE from the events stream, filtered by tenant, resumable.
@@ -70,6 +71,63 @@ import Testing
         }
     }
 
+    /// A Last-Event-ID beyond the stream's end (a bad client, or an honest one after a
+    /// Redis restore) resumes that client from now and moves nobody else: clients of
+    /// every tenant, connected before or after it, get their events, and so does it.
+    @Test func aLastEventIDPastTheEndFreezesNobody() async throws {
+        try await withAPI("sse-future", configure: { $0.sseHeartbeat = .milliseconds(50) }) { h in
+            let old = try await h.enqueueID()                   // history it must not replay
+            let future = try await SSEClient.connect(port: h.port, lastEventID: "9999999999999-0")
+            let beta = try await SSEClient.connect(port: h.port, token: "tok-beta")
+            let acme = try await SSEClient.connect(port: h.port)
+            // A heartbeat follows each stream's catch-up from Redis: from here on, events
+            // reach them only through the process's follower.
+            for client in [future, beta, acme] { _ = try await client.comment(containing: "heartbeat") }
+            let a = try await h.enqueueID()
+            let b = try await h.enqueueID(token: "tok-beta")
+            #expect(try await acme.events(1).map(\.jobID) == [a])
+            #expect(try await beta.events(1).map(\.jobID) == [b])
+            #expect(try await future.events(1).map(\.jobID) == [a], "not \(old): it resumes from now")
+
+            // The same from a client arriving while the follower runs.
+            let late = try await SSEClient.connect(port: h.port, lastEventID: "9999999999999-5")
+            _ = try await late.comment(containing: "heartbeat")
+            let c = try await h.enqueueID()
+            #expect(try await late.events(1).map(\.jobID) == [c])
+            #expect(try await acme.events(1).map(\.jobID) == [c])
+            #expect(try await future.events(1).map(\.jobID) == [c])
+        }
+    }
+
+    /// After a restore (or a failover to a replica whose clock is behind) the stream can
+    /// end before ids already handed out. The follower and the connected clients carry on
+    /// from the stream's new end instead of waiting for its ids to pass the old ones.
+    @Test func streamGoingBackwardsAfterARestoreFreezesNobody() async throws {
+        let redis = try await onThread { try RedisServerProcess.start() }
+        try await withAPI("sse-restore", redisURL: redis.url, configure: { $0.sseHeartbeat = .milliseconds(50) }) { h in
+            let live = try await SSEClient.connect(port: h.port)
+            _ = try await live.comment(containing: "heartbeat")
+            let x = try await h.enqueueID()
+            #expect(try await live.events(1).map(\.jobID) == [x])
+            // An entry with an id from the future, as a master whose clock ran ahead leaves.
+            let entries = try await h.store.redis.send(RedisCommand("XRANGE", h.store.keys.events, "-", "+"))
+            let packed = try #require(entries.array?.last?.array?[1].array?[1].string)
+            _ = try await h.store.redis.send(RedisCommand("XADD", h.store.keys.events, "9999999999999-0", "j", packed))
+            #expect(try await live.events(1).map(\.id) == ["9999999999999-0"])
+            // Redis comes back from an older snapshot (here: empty).
+            await onThreadNoThrow { redis.stop() }
+            try await onThread { try redis.start() }
+            #expect(await eventually { try await h.call("GET", "/healthz", token: nil).status == 200 })
+            _ = try await live.comment(containing: "past the end of the stream")
+            let fresh = try await SSEClient.connect(port: h.port)
+            _ = try await fresh.comment(containing: "heartbeat")
+            let y = try await h.enqueueID()
+            #expect(try await live.events(1).map(\.jobID) == [y])
+            #expect(try await fresh.events(1).map(\.jobID) == [y])
+        }
+        await onThreadNoThrow { redis.stop() }
+    }
+
     @Test func adminSeesEveryTenantAndTenantsOnlyTheirOwn() async throws {
         try await withAPI("sse-tenants") { h in
             let admin = try await SSEClient.connect(port: h.port, token: APIHarness.admin)
@@ -101,38 +159,48 @@ import Testing
         }
     }
 
-    /// A subscriber whose buffer overflows is told to catch up from Redis, and the
-    /// follower stops when nobody listens and resumes where it stopped.
-    @Test func followerFlagsOverflowAndStopsWhenIdle() async throws {
+    /// The follower starts at the stream's end (read from Redis, never a client's
+    /// position) and has the subscribers it started for catch up once more; a subscriber
+    /// whose buffer overflows is told to catch up from Redis; the follower stops when
+    /// nobody listens and starts at the end again when someone does.
+    @Test func followerStartsAtTheEndFlagsOverflowAndStopsWhenIdle() async throws {
         try await withAPI("sse-follower") { h in
             let follower = EventFollower(store: h.store, params: ParamsCache(store: h.store), block: 0.2, bufferedBatches: 1)
             defer { follower.close() }
-            let start = try await h.store.lastEventID().flatMap { StreamID($0) } ?? .zero
-            let sub = follower.subscribe(tenant: "acme", from: start)
+            let store = h.store
+            func streamEnd() async throws -> StreamID? { try await store.lastEventID().flatMap { StreamID($0) } }
+            _ = try await h.enqueueID()
+            let sub = follower.subscribe(tenant: "acme")
             #expect(sub.takeNeedsCatchUp())
             #expect(!sub.takeNeedsCatchUp())
+            var iterator = sub.stream.makeAsyncIterator()
+            guard case .resync? = await iterator.next() else { Issue.record("no resync"); return }
+            #expect(sub.takeNeedsCatchUp(), "caught up before the follower knew where it starts: again")
+            #expect(follower.position == (try await streamEnd()))
+
+            // Three batches: each enqueue waits until the follower has read the one before.
             var ids: [String] = []
             for _ in 0..<3 {
                 ids.append(try await h.enqueueID())
-                try await Task.sleep(for: .milliseconds(60))  // separate XREAD batches
+                let end = try await streamEnd()
+                #expect(await eventually { follower.position == end })
             }
             #expect(sub.takeNeedsCatchUp(), "the second and third batches did not fit")
-            var iterator = sub.stream.makeAsyncIterator()
             guard case .events(let batch)? = await iterator.next() else { Issue.record("no batch"); return }
             #expect(batch.map(\.job.id) == [ids[0]])
             #expect(batch[0].job.params == "{}")
             follower.unsubscribe(sub)
             #expect(follower.subscriberCount == 0)
-            try await Task.sleep(for: .milliseconds(300))  // the loop ends after its block
-            let later = try await h.enqueueID()
-            let again = follower.subscribe(tenant: nil, from: start)
-            _ = again.takeNeedsCatchUp()
-            let next = try await h.enqueueID()
+            #expect(await eventually { !follower.isRunning }, "the loop ends after its block")
+
+            _ = try await h.enqueueID()  // while nobody listens: a new subscriber reads it from Redis
+            let again = follower.subscribe(tenant: nil)
             var it = again.stream.makeAsyncIterator()
-            // It resumes after where it stopped: the event it missed while idle comes first.
+            guard case .resync? = await it.next() else { Issue.record("no resync after the restart"); return }
+            #expect(follower.position == (try await streamEnd()))
+            let next = try await h.enqueueID()
             guard case .events(let resumed)? = await it.next() else { Issue.record("no batch"); return }
-            #expect(resumed.map(\.job.id).first == later)
-            _ = next
+            #expect(resumed.map(\.job.id) == [next])
         }
     }
 }

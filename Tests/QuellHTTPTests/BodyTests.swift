@@ -42,10 +42,11 @@ import Testing
     }
 
     /// 413 comes from the Content-Length alone: before the client has sent any of the
-    /// 10 MiB, and the connection is closed rather than read to the end.
+    /// 10 MiB, and the connection is closed rather than read to the end (the lingering
+    /// close drains at most `lingerMaxBytes`).
     @Test func tenMebibyteBodyIsRefusedBeforeReading() async throws {
         let probe = Probe()
-        try await withServer(handler: { req in
+        try await withServer({ $0.lingerMaxBytes = 256 * 1024 }, handler: { req in
             probe.note("handler")
             return .text(.ok, "read \(req.body.count)")
         }) { server in
@@ -65,6 +66,38 @@ import Testing
             #expect(r.errorCode == "body_too_large")
             #expect(r.header("Connection") == "close")
             #expect(sent < tenMiB)
+            #expect(!probe.contains("handler"))
+        }
+    }
+
+    /// A client that writes a whole over-limit body before it reads anything (as Python's
+    /// http.client does without `Expect: 100-continue`) still reads the complete 413 and
+    /// an orderly close, not a broken pipe or a reset: after answering, the server
+    /// half-closes and drains what the client still sends before it closes.
+    @Test func clientWritingAWholeTooLargeBodyBeforeReadingGets413() async throws {
+        let probe = Probe()
+        // A long linger time, so that only the byte bound (16 MiB by default) and the
+        // client's own close can end the drain: the test does not race a clock.
+        try await withServer({ $0.lingerTimeout = .seconds(60) }, handler: { req in
+            probe.note("handler")
+            return .text(.ok, "read \(req.body.count)")
+        }) { server in
+            let port = server.port
+            let tenMiB = 10 * 1024 * 1024
+            let (sent, response, orderly) = try await onThread { () throws -> (Bool, Result<TestResponse, any Error>, Bool) in
+                let c = try TestClient(port: port, receiveTimeout: 30)
+                let head = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(tenMiB)\r\n\r\n"
+                // One blocking write of head and body: it completes only if the server reads it all.
+                let sent = c.send(Array(head.utf8) + [UInt8](repeating: 0x61, count: tenMiB))
+                let response = Result { try c.readResponse() }
+                return (sent, response, c.endsWithOrderlyClose())
+            }
+            #expect(sent, "writing the body failed (EPIPE or ECONNRESET): the server closed with unread data")
+            let r = try response.get()
+            #expect(r.status == 413)
+            #expect(r.errorCode == "body_too_large")
+            #expect(r.header("Connection") == "close")
+            #expect(orderly, "the connection ended with a reset, not a FIN")
             #expect(!probe.contains("handler"))
         }
     }

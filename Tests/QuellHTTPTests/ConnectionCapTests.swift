@@ -36,4 +36,30 @@ import Testing
             #expect(again == 200)
         }
     }
+
+    /// A connection refused at the cap whose client writes a whole body before reading
+    /// still reads the 503 and an orderly close: refusals linger too (on one shared thread).
+    @Test func refusedClientWritingABodyFirstStillReads503() async throws {
+        try await withServer({
+            $0.maxConnections = 1
+            $0.lingerTimeout = .seconds(60)  // only the client's close ends the drain
+        }, handler: { _ in .text(.ok, "ok") }) { server in
+            let port = server.port
+            let (sent, response, orderly) = try await onThread { () throws -> (Bool, Result<TestResponse, any Error>, Bool) in
+                let held = try TestClient(port: port)
+                held.send(request("GET", "/"))
+                _ = try held.readResponse()
+                let extra = try TestClient(port: port, receiveTimeout: 30)
+                let size = 4 * 1024 * 1024
+                let head = "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(size)\r\n\r\n"
+                let sent = extra.send(Array(head.utf8) + [UInt8](repeating: 0x62, count: size))
+                let response = Result { try extra.readResponse() }
+                return (sent, response, extra.endsWithOrderlyClose())
+            }
+            #expect(sent, "writing the body failed: the refusal closed with unread data")
+            let r = try response.get()
+            #expect(r.status == 503 && r.errorCode == "too_many_connections")
+            #expect(orderly, "the refusal ended with a reset")
+        }
+    }
 }

@@ -27,6 +27,28 @@ import Testing
         }
     }
 
+    /// Two `Authorization` fields reach no handler: 400 and close, like two `Host`s.
+    @Test func twoAuthorizationFieldsAre400BeforeTheHandler() async throws {
+        let probe = Probe()
+        try await withServer(handler: { req in
+            probe.note("handler \(req.header("Authorization") ?? "")")
+            return .text(.ok, "ok")
+        }) { server in
+            let port = server.port
+            let (r, closed) = try await onThread { () throws -> (TestResponse, Bool) in
+                let c = try TestClient(port: port)
+                c.send(request("GET", "/", headers: ["Authorization: Bearer first", "Authorization: Bearer second"]))
+                let r = try c.readResponse()
+                return (r, c.closedByServer(within: 2))
+            }
+            #expect(r.status == 400 && r.errorCode == "bad_request", "\(r.status) \(r.text)")
+            #expect(r.text.contains("Authorization"))
+            #expect(r.header("Connection") == "close")
+            #expect(closed)
+            #expect(probe.all.isEmpty)
+        }
+    }
+
     @Test func garbageAfterAGoodRequestOnTheSameConnection() async throws {
         try await withServer(handler: Self.ok) { server in
             let port = server.port

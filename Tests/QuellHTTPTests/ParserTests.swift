@@ -91,6 +91,30 @@ import Testing
         }
     }
 
+    /// RFC 9110 §5.3: a field that is not a list may appear once. Two `Authorization`
+    /// (or `Host`, `Content-Type`…) fields are refused, never "the first one wins".
+    @Test func singletonFieldsTwiceAreBadRequest() throws {
+        for (text, field) in [
+            ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "Host"),
+            ("GET / HTTP/1.0\r\nHost: a\r\nhost: a\r\n\r\n", "Host"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n", "Authorization"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nX: 1\r\nAUTHORIZATION: Bearer a\r\n\r\n", "Authorization"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nAuthorization:\r\n\r\n", "Authorization"),
+            ("GET / HTTP/1.1\r\nHost: h\r\nProxy-Authorization: Basic a\r\nProxy-Authorization: Basic b\r\n\r\n",
+             "Proxy-Authorization"),
+            ("POST / HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
+             "Content-Type"),
+        ] {
+            let e = error(text)
+            #expect(e?.status == .badRequest && e?.code == "bad_request", "\(text.debugDescription)")
+            #expect(e?.message.contains(field) == true, "\(e?.message ?? "no error")")
+        }
+        // Repeating other fields is fine, and so is one Content-Length value repeated (RFC 9110 §8.6).
+        let r = try one("GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\nAccept: b\r\nX-A: 1\r\nX-A: 2\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n")
+        #expect(r.headers.values("Accept") == ["a", "b"])
+        #expect(r.headers.values("X-A") == ["1", "2"])
+    }
+
     @Test func unsupportedVersion() {
         #expect(error("GET / HTTP/2.0\r\nHost: h\r\n\r\n")?.status == .httpVersionNotSupported)
         #expect(error("GET / HTTP/0.9\r\n\r\n")?.status == .httpVersionNotSupported)

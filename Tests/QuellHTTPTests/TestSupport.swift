@@ -190,6 +190,19 @@ final class TestClient {
         return false
     }
 
+    /// Reads (and drops) whatever still arrives until the connection ends. True when it
+    /// ended with the server's FIN (recv gave 0), false on a reset, another error or the
+    /// receive timeout.
+    func endsWithOrderlyClose() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n > 0 { continue }
+            if n < 0 && errno == EINTR { continue }
+            return n == 0
+        }
+    }
+
     private func find(_ needle: [UInt8]) -> Int? {
         guard buffer.count >= needle.count else { return nil }
         for i in 0...(buffer.count - needle.count) where buffer[i..<(i + needle.count)].elementsEqual(needle) { return i }

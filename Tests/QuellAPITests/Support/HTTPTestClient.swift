@@ -128,9 +128,12 @@ final class TestClient: @unchecked Sendable {
 
     /// Server-Sent Events blocks (text between blank lines) until `count` `job` events
     /// have arrived; comments are skipped. Throws on timeout or EOF.
-    func readEvents(_ count: Int) throws -> [SSEEvent] {
+    /// Heartbeat comments keep the socket busy, so `within` bounds the wait as well.
+    func readEvents(_ count: Int, within seconds: Double = 10) throws -> [SSEEvent] {
+        let deadline = Date().addingTimeInterval(seconds)
         var out: [SSEEvent] = []
         while out.count < count {
+            guard Date() < deadline else { throw TestFailure("no more events after \(out.count) of \(count) in \(seconds) s") }
             guard let end = find([10, 10]) else {
                 guard fill() else { throw TestFailure("stream ended or timed out after \(out.count) of \(count) events") }
                 continue
@@ -143,8 +146,10 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Reads SSE blocks until one is a comment containing `text`; returns the comment.
-    func readComment(containing text: String) throws -> String {
+    func readComment(containing text: String, within seconds: Double = 10) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
         while true {
+            guard Date() < deadline else { throw TestFailure("no comment '\(text)' in \(seconds) s") }
             guard let end = find([10, 10]) else {
                 guard fill() else { throw TestFailure("stream ended waiting for a comment '\(text)'") }
                 continue

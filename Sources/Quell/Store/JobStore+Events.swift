@@ -1,0 +1,21 @@
+import FoundationEssentials
+
+extension JobStore {
+    /// Up to `limit` events after stream id `after`, waiting up to `block` seconds for the
+    /// first (`XREAD BLOCK`); empty when the wait ended with none. It blocks a connection,
+    /// so it runs on `client`, one of the caller's own whose command timeout is longer
+    /// than `block` — not on the store's shared, pipelining one.
+    public func readEvents(after: String, limit: Int, block: Double, on client: RedisClient) async throws(QuellError) -> [JobEvent] {
+        let reply = try await mapped {
+            try await client.send(RedisCommand(
+                "XREAD", "COUNT", max(1, limit), "BLOCK", max(1, Int(block * 1000)), "STREAMS", keys.events, after))
+        }
+        guard case .array(let streams) = reply else { return [] }  // nil: the wait ended
+        var out: [JobEvent] = []
+        for stream in streams {
+            guard let pair = stream.array, pair.count == 2 else { throw .corrupt("malformed XREAD reply \(stream)") }
+            out += try decodeEvents(pair[1])
+        }
+        return out
+    }
+}
