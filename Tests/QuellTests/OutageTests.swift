@@ -68,7 +68,7 @@ struct OutageTests {
         let admin = TestRedis.client("outage-admin")
         let job = try await store.enqueue(EnqueueRequest(type: "t", key: "k", maxAttempts: 3))
         let started = try #require(try await store.startJobs().first)
-        clock.advance(by: 11)  // the first connect's window (at t0) is over; the heartbeat is 11 s old
+        clock.advance(by: 11)  // the heartbeat is 11 s old
 
         try await dropConnection(of: store, admin: admin)
         #expect(try await store.reap().isEmpty, "held: this process just regained Redis")

@@ -31,7 +31,10 @@ struct WorkerFailureTests {
         let startedAt = events.filter { $0.job.status == .running }.dropFirst().compactMap(\.job.startedAt)
         #expect(requeuedAt.count == 2 && startedAt.count == 2)
         let gaps = zip(requeuedAt, startedAt).map { $1.timeIntervalSince1970 - Double($0) / 1000 }
-        #expect(gaps.count == 2 && gaps[0] >= 0.14 && gaps[1] >= 0.29, "gaps \(gaps)")
+        // Lower bounds with room for the time between the worker taking `now` and
+        // Redis stamping the event (the exact delays are checked with a manual
+        // clock in LibraryWorkerTests).
+        #expect(gaps.count == 2 && gaps[0] >= 0.05 && gaps[1] >= 0.2, "gaps \(gaps)")
     }
 
     @Test func undecodablePayloadFailsAtOnceAndTheWorkerGoesOn() async throws {

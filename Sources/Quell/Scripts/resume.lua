@@ -11,14 +11,18 @@
 --       4 '1' when this connection replaces one that was lost, else '0'
 -- Writes: hash {prefix}:liveness — run_id (the Redis that wrote it),
 --   resumed (ms: when verdicts may be given again, minus stale-after)
--- Returns 1 when it recorded a resume (restart seen or reconnect), else 0.
+-- Returns 1 when it recorded a resume (a reconnect, or a run_id other than the
+--   recorded one), else 0. The first connect ever (no record) only records the run_id.
 -- Events: none.
 
 local key = ARGV[1] .. ':liveness'
 local run_id, reconnected = ARGV[3], ARGV[4] == '1'
 local known = redis.call('HGET', key, 'run_id')
-if reconnected or (run_id ~= '' and known ~= run_id) then
+if reconnected or (run_id ~= '' and known and known ~= run_id) then
   redis.call('HSET', key, 'run_id', run_id, 'resumed', ARGV[2])
   return 1
 end
+-- No record yet: a fresh Redis (or prefix) with nothing to misjudge; remember
+-- which Redis this is, so that a restart is recognised later.
+if not known and run_id ~= '' then redis.call('HSET', key, 'run_id', run_id) end
 return 0
