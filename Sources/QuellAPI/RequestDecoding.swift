@@ -60,7 +60,7 @@ enum RequestDecoding {
         guard let body = try jsonObject(request) else {
             throw .invalid("the body must be a JSON object like {\"type\": \"demo.sync\", \"params\": {}}")
         }
-        var allowed: Set<String> = ["type", "params", "key", "queue", "max_attempts", "timeout"]
+        var allowed: Set<String> = ["type", "params", "key", "queue", "max_attempts", "timeout", "headers"]
         if caller == .admin { allowed.insert("tenant") }
         if body["tenant"] != nil, caller != .admin {
             throw .invalid("field 'tenant' is set by your token, not by the request")
@@ -96,8 +96,17 @@ enum RequestDecoding {
         case .tenant(let t): tenant = t
         case .admin: tenant = try optionalString(body, "tenant") ?? "default"
         }
-        let result = EnqueueRequest(type: type, params: params, tenant: tenant, key: key, queue: queue,
+        var result = EnqueueRequest(type: type, params: params, tenant: tenant, key: key, queue: queue,
                                     maxAttempts: maxAttempts, timeout: timeout)
+        switch body["headers"] {
+        case nil, .null?: break
+        case .object(let o)?:
+            for (name, value) in o {
+                guard case .string(let s) = value else { throw .invalid("header '\(name.prefix(64))' must be a string") }
+                result.headers[name] = s
+            }
+        default: throw .invalid("field 'headers' must be a JSON object of strings")
+        }
         do {
             try result.validate()
         } catch let e as QuellError {

@@ -2,8 +2,8 @@
 --
 -- KEYS: none (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms,
---       then 8 per job: id, type, queue, tenant, key ('' = none), params JSON,
---       max_attempts, timeout seconds ('' = adaptive)
+--       then 9 per job: id, type, queue, tenant, key ('' = none), params JSON,
+--       max_attempts, timeout seconds ('' = adaptive), headers JSON ('' = none)
 -- Returns one entry per job, in order:
 --   {'ok'}                       accepted, status queued, version 1
 --   {'conflict', {<packed holder>, params}}   a non-terminal job holds the key (invariant 2)
@@ -18,7 +18,7 @@ local stale = tonumber(ARGV[4])
 local held = nil
 local seen_tenant, seen_queue = {}, {}
 local out = {}
-for i = 5, #ARGV, 8 do
+for i = 5, #ARGV, 9 do
   local id, typ, q, t, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local holder, failure = nil, nil
   if key ~= '' then
@@ -51,7 +51,7 @@ for i = 5, #ARGV, 8 do
       progress = '', attempt = '0', max_attempts = ARGV[i + 6], version = '1',
       created_at = ARGV[2], started_at = '', heartbeat_at = '', completed_at = '',
       deadline_at = '', expected = '', worker = '', lease = '', error = '',
-      cancel_at = '', cancel_reason = '', timeout = ARGV[i + 7], total = ''}
+      cancel_at = '', cancel_reason = '', timeout = ARGV[i + 7], total = '', headers = ARGV[i + 8]}
     -- Only non-empty fields are stored; absent ones read back as ''.
     local args = {'params', ARGV[i + 5]}
     for n = 1, #FIELDS do

@@ -72,7 +72,7 @@ end
 local FIELDS = {'id', 'type', 'queue', 'tenant', 'key', 'status', 'progress', 'attempt',
   'max_attempts', 'version', 'created_at', 'started_at', 'heartbeat_at', 'completed_at',
   'deadline_at', 'expected', 'worker', 'lease', 'error', 'cancel_at', 'cancel_reason',
-  'timeout', 'total'}
+  'timeout', 'total', 'headers'}
 local FIELDS_AND_PARAMS = {unpack(FIELDS)}
 FIELDS_AND_PARAMS[#FIELDS_AND_PARAMS + 1] = 'params'
 local STATUSES = {queued = true, running = true, cancelling = true, completed = true,

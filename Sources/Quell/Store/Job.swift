@@ -104,12 +104,15 @@ public struct Job: Sendable, Equatable {
     public var cancel: CancelRequest?
     /// A fixed timeout in seconds chosen at enqueue, instead of the adaptive one.
     public var timeoutSeconds: Double?
+    /// String headers carried from enqueue to the handler unchanged, e.g. W3C
+    /// trace context (`traceparent`, `tracestate`) or a request id.
+    public var headers: [String: String] = [:]
 
     /// The hash fields a script reads for a job (all but `params`); events carry these.
     static let fieldNames = ["id", "type", "queue", "tenant", "key", "status", "progress", "attempt",
                              "max_attempts", "version", "created_at", "started_at", "heartbeat_at",
                              "completed_at", "deadline_at", "expected", "worker", "lease", "error",
-                             "cancel_at", "cancel_reason", "timeout", "total"]
+                             "cancel_at", "cancel_reason", "timeout", "total", "headers"]
 
     /// Decodes a job from its hash fields (HGETALL) or an event's fields.
     /// Missing or malformed fields are a clear `QuellError.corrupt`, never a crash.
@@ -162,6 +165,25 @@ public struct Job: Sendable, Equatable {
             cancel = CancelRequest(requestedAt: at, reason: optional("cancel_reason") ?? "user")
         }
         timeoutSeconds = optional("timeout").flatMap(Double.init)
+        if let text = optional("headers") {
+            guard case .object(let o)? = try? JSONValue.parse(text) else {
+                throw QuellError.corrupt("job \(id) field 'headers' is not a JSON object: \(text.prefix(40))")
+            }
+            for (name, value) in o { if let s = value.stringValue { headers[name] = s } }
+        }
+    }
+
+    /// Headers as stored: a compact JSON object with sorted keys, or "" for none.
+    static func headersText(_ headers: [String: String]) -> String {
+        if headers.isEmpty { return "" }
+        var w = JSONWriter(capacity: 64)
+        w.beginObject()
+        for name in headers.keys.sorted() {
+            w.key(name)
+            w.string(headers[name]!)
+        }
+        w.endObject()
+        return w.string
     }
 
     /// The separator of a packed job (see `pack` in lib.lua).
@@ -236,6 +258,13 @@ public struct Job: Sendable, Equatable {
         } else {
             w.null()
         }
+        w.key("headers")
+        w.beginObject()
+        for name in headers.keys.sorted() {
+            w.key(name)
+            w.string(headers[name]!)
+        }
+        w.endObject()
         w.endObject()
     }
 

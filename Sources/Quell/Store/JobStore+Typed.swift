@@ -5,10 +5,12 @@ extension EnqueueRequest {
     /// from `P.taskName` and `P.defaults`, its params encoded with `JSONEncoder`
     /// (keys sorted, so the same value always stores as the same text).
     public init<P: TaskParameters>(_ params: P, tenant: String = "default", key: String? = nil, queue: String? = nil,
-                                   maxAttempts: Int? = nil, timeout: TaskDefaults.Timeout? = nil, id: String? = nil) throws(QuellError) {
+                                   maxAttempts: Int? = nil, timeout: TaskDefaults.Timeout? = nil,
+                                   headers: [String: String] = [:], id: String? = nil) throws(QuellError) {
         let defaults = P.defaults
         self.init(type: P.taskName, tenant: tenant, key: key, queue: queue ?? defaults.queue,
                   maxAttempts: maxAttempts ?? defaults.maxAttempts, id: id)
+        self.headers = headers
         switch timeout ?? defaults.timeout {
         case .adaptive: self.timeout = nil
         case .fixed(let seconds): self.timeout = seconds
@@ -36,7 +38,9 @@ extension JobStore {
     /// `.invalid` for a bad request, `.unavailable` when Redis cannot be reached.
     @discardableResult
     public func enqueue<P: TaskParameters>(_ params: P, key: String? = nil, tenant: String = "default", queue: String? = nil,
-                                           maxAttempts: Int? = nil, timeout: TaskDefaults.Timeout? = nil) async throws(QuellError) -> Job {
-        try await enqueue(EnqueueRequest(params, tenant: tenant, key: key, queue: queue, maxAttempts: maxAttempts, timeout: timeout))
+                                           maxAttempts: Int? = nil, timeout: TaskDefaults.Timeout? = nil,
+                                           headers: [String: String] = [:]) async throws(QuellError) -> Job {
+        try await enqueue(EnqueueRequest(params, tenant: tenant, key: key, queue: queue, maxAttempts: maxAttempts,
+                                         timeout: timeout, headers: headers))
     }
 }

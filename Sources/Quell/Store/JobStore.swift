@@ -92,11 +92,12 @@ public final class JobStore: Sendable {
             }
             let id = r.id ?? JobID.make(at: now)
             let timeoutText = r.timeout.map { String($0) } ?? ""
-            arguments += [id, r.type, r.queue, r.tenant, r.key ?? "", r.params, r.maxAttempts, timeoutText] as [any RedisArgument]
+            let headersText = Job.headersText(r.headers)
+            arguments += [id, r.type, r.queue, r.tenant, r.key ?? "", r.params, r.maxAttempts, timeoutText, headersText] as [any RedisArgument]
             let fields: [String: String] = [
                 "id": id, "type": r.type, "queue": r.queue, "tenant": r.tenant, "key": r.key ?? "",
                 "status": "queued", "params": r.params, "attempt": "0", "max_attempts": String(r.maxAttempts),
-                "version": "1", "created_at": String(ms), "timeout": timeoutText,
+                "version": "1", "created_at": String(ms), "timeout": timeoutText, "headers": headersText,
             ]
             jobs.append((i, try decode(fields)))
         }

@@ -15,6 +15,9 @@ public struct EnqueueRequest: Sendable {
     public var timeout: Double?
     /// The id to use; generated (time-ordered) when nil.
     public var id: String?
+    /// String headers handed to the handler (`JobContext.headers`), e.g. trace
+    /// context. At most 32, names 1–64 printable characters, values up to 1024.
+    public var headers: [String: String] = [:]
 
     public init(type: String, params: JSONValue? = nil, tenant: String = "default", key: String? = nil,
                 queue: String = "default", maxAttempts: Int = 3, timeout: Double? = nil, id: String? = nil) {
@@ -42,6 +45,15 @@ public struct EnqueueRequest: Sendable {
             }
         }
         if !(1...100).contains(maxAttempts) { throw QuellError.invalid("max_attempts must be from 1 to 100") }
+        if headers.count > 32 { throw QuellError.invalid("at most 32 headers") }
+        for (name, value) in headers {
+            if name.isEmpty || name.utf8.count > 64 || name.utf8.contains(where: { $0 < 33 || $0 == 127 }) {
+                throw QuellError.invalid("header names must be 1-64 printable characters without spaces")
+            }
+            if value.utf8.count > 1024 || value.utf8.contains(where: { ($0 < 32 && $0 != 9) || $0 == 127 }) {
+                throw QuellError.invalid("header '\(name.prefix(64))' must be at most 1024 characters without control characters")
+            }
+        }
         if let timeout, !(timeout > 0 && timeout <= 30 * 86_400) {
             throw QuellError.invalid("timeout must be a number of seconds from 0 to 2592000")
         }

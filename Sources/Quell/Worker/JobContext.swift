@@ -68,6 +68,9 @@ public final class JobContext: Sendable {
         }
     }
 
+    /// The headers given at enqueue (e.g. W3C `traceparent`), unchanged.
+    public var headers: [String: String] { job.headers }
+
     /// True once a stop was requested (cancel, deadline, shutdown, lost).
     public var isStopping: Bool { state.withLock { $0.stop != nil } }
 
