@@ -80,15 +80,16 @@ enum RequestDecoding {
         var maxAttempts = 3
         switch body["max_attempts"] {
         case nil, .null?: break
-        case .number(let d)?:
-            guard let i = JSONValue.number(d).intValue else { throw .invalid("field 'max_attempts' must be an integer") }
+        case .number(let n)?:
+            // A whole number beyond Int's range is an integer out of range, not "not an integer".
+            guard let i = n.intValue ?? (n.isInteger ? Int.max : nil) else { throw .invalid("field 'max_attempts' must be an integer") }
             maxAttempts = i
         default: throw .invalid("field 'max_attempts' must be an integer")
         }
         var timeout: Double? = nil
         switch body["timeout"] {
         case nil, .null?: break
-        case .number(let d)?: timeout = d
+        case .number(let n)?: timeout = n.doubleValue
         default: throw .invalid("field 'timeout' must be a number of seconds")
         }
         let tenant: String
