@@ -13,13 +13,12 @@ enum RequestDecoding {
             throw APIFailure(.unsupportedMediaType, "unsupported_media_type",
                              "the body must be JSON with 'Content-Type: application/json' (got \(got))")
         }
+        // Strict RFC 8259, nesting at most 64 deep, no recursion (JSONReader).
         let value: JSONValue
         do {
-            value = try JSONValue.parse(request.body)
-        } catch let e as QuellError {
-            throw APIFailure(e)
+            value = try JSONReader().read(request.body)
         } catch {
-            throw .invalid("invalid JSON: \(error)")
+            throw .invalid(error.description)  // "invalid JSON: <what> at byte <offset>"
         }
         guard case .object(let object) = value else { throw .invalid("the body must be a JSON object") }
         return object
