@@ -13,13 +13,12 @@ enum RequestDecoding {
             throw APIFailure(.unsupportedMediaType, "unsupported_media_type",
                              "the body must be JSON with 'Content-Type: application/json' (got \(got))")
         }
+        // Strict RFC 8259, nesting at most 64 deep, no recursion (JSONReader).
         let value: JSONValue
         do {
-            value = try JSONValue.parse(request.body)
-        } catch let e as QuellError {
-            throw APIFailure(e)
+            value = try JSONReader().read(request.body)
         } catch {
-            throw .invalid("invalid JSON: \(error)")
+            throw .invalid(error.description)  // "invalid JSON: <what> at byte <offset>"
         }
         guard case .object(let object) = value else { throw .invalid("the body must be a JSON object") }
         return object
@@ -80,15 +79,16 @@ enum RequestDecoding {
         var maxAttempts = 3
         switch body["max_attempts"] {
         case nil, .null?: break
-        case .number(let d)?:
-            guard let i = JSONValue.number(d).intValue else { throw .invalid("field 'max_attempts' must be an integer") }
+        case .number(let n)?:
+            // A whole number beyond Int's range is an integer out of range, not "not an integer".
+            guard let i = n.intValue ?? (n.isInteger ? Int.max : nil) else { throw .invalid("field 'max_attempts' must be an integer") }
             maxAttempts = i
         default: throw .invalid("field 'max_attempts' must be an integer")
         }
         var timeout: Double? = nil
         switch body["timeout"] {
         case nil, .null?: break
-        case .number(let d)?: timeout = d
+        case .number(let n)?: timeout = n.doubleValue
         default: throw .invalid("field 'timeout' must be a number of seconds")
         }
         let tenant: String

@@ -1,52 +1,52 @@
-import FoundationEssentials
-
-/// Any JSON value. Parsed with Foundation's `JSONDecoder` (no parser of our
-/// own to get wrong); written by `JSONWriter`, compact and deterministic
-/// (object keys sorted), so the same value always stores as the same bytes.
-public enum JSONValue: Sendable, Equatable, Codable {
+/// Any JSON value. Read by `JSONReader` (strict RFC 8259, iterative, numbers kept
+/// exactly as written); written by `JSONWriter`, compact and deterministic (object
+/// keys sorted), so the same value always stores as the same bytes.
+///
+/// Equality is structural, with numbers compared by exact numeric value (see
+/// `JSONNumber`): `.number(1)` equals the parsed `1.0`.
+///
+/// No Foundation and no other Quell type, so `scripts/fuzz-json` compiles this file
+/// with `JSONNumber.swift` and `JSONReader.swift` alone; `JSONValue.parse`, which
+/// reports a `QuellError`, lives in `JSONValue+Parse.swift`.
+public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
-    case number(Double)
+    case number(JSONNumber)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Through a `Decoder` (not used for request bodies, which `JSONReader` reads):
+    /// integers come through exactly when the decoder gives them as `Int64` or
+    /// `UInt64` (Foundation's `JSONDecoder` does), other numbers as `Double`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let i = try? c.decode(Int64.self) { self = .number(JSONNumber(i)) }
+        else if let u = try? c.decode(UInt64.self) { self = .number(JSONNumber(u)) }
+        else if let d = try? c.decode(Double.self), d.isFinite { self = .number(JSONNumber(d)) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else if let o = try? c.decode([String: JSONValue].self) { self = .object(o) }
         else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value") }
     }
 
+    /// Numbers go out as `Int64`/`UInt64` when they are integers in range (exact), else as `Double`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
-        case .number(let d): try c.encode(d)
+        case .number(let n):
+            if let i = n.int64Value { try c.encode(i) }
+            else if let u = n.uint64Value { try c.encode(u) }
+            else { try c.encode(n.doubleValue) }
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
         }
     }
-
-    /// Parses JSON text; throws a message naming what is wrong.
-    public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch let DecodingError.dataCorrupted(context) {
-            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
-            throw QuellError.invalid("invalid JSON: \(detail)")
-        } catch {
-            throw QuellError.invalid("invalid JSON: \(error)")
-        }
-    }
-
-    public static func parse(_ text: String) throws -> JSONValue { try parse(Array(text.utf8)) }
 
     /// Compact JSON text.
     public var jsonString: String {
@@ -61,11 +61,13 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    public var doubleValue: Double? { if case .number(let d) = self { return d }; return nil }
-    public var intValue: Int? {
-        if case .number(let d) = self, d == d.rounded(), abs(d) < 9e15 { return Int(d) }
-        return nil
-    }
+    public var numberValue: JSONNumber? { if case .number(let n) = self { return n }; return nil }
+    /// The nearest `Double` to a number (exact digits are in `numberValue?.text`).
+    public var doubleValue: Double? { numberValue?.doubleValue }
+    /// A number that is an integer in `Int`'s range, exactly (never rounded through a `Double`).
+    public var intValue: Int? { numberValue?.intValue }
+    public var int64Value: Int64? { numberValue?.int64Value }
+    public var uint64Value: UInt64? { numberValue?.uint64Value }
     public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
     public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
 }
@@ -104,9 +106,11 @@ public struct JSONWriter: Sendable {
     public mutating func double(_ d: Double) {
         separator()
         if !d.isFinite { bytes.append(contentsOf: "null".utf8); return }
-        if d == d.rounded(), abs(d) < 1e15 { bytes.append(contentsOf: String(Int(d)).utf8) }
+        if abs(d) < 1e15, let whole = Int(exactly: d) { bytes.append(contentsOf: String(whole).utf8) }
         else { bytes.append(contentsOf: String(d).utf8) }
     }
+    /// Writes the number's literal text verbatim (every digit the client sent).
+    public mutating func number(_ n: JSONNumber) { separator(); bytes.append(contentsOf: n.text.utf8) }
     public mutating func string(_ s: String) { separator(); appendQuoted(s) }
     public mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
 
@@ -117,7 +121,7 @@ public struct JSONWriter: Sendable {
         switch v {
         case .null: null()
         case .bool(let b): bool(b)
-        case .number(let d): double(d)
+        case .number(let n): number(n)
         case .string(let s): string(s)
         case .array(let a):
             beginArray()
