@@ -35,45 +35,66 @@ func printError(_ message: String) {
 }
 
 extension RedisSettings {
-    /// The library configuration these settings describe; a bad URL or prefix
-    /// is a usage error (exit 2).
+    /// The library configuration these settings describe (read by the library's
+    /// one settings reader, `QuellSettings.read`); a bad URL or prefix is a
+    /// usage error (exit 2).
     func configuration(reaper: ReaperOptions? = nil) throws(UsageError) -> QuellConfiguration {
-        var c = QuellConfiguration()
-        do {
-            c.redisURL = try RedisURL(url)
-        } catch {
-            throw UsageError("\(error)", command: [])
-        }
-        do {
-            try QuellConfiguration.validateName(prefix, what: "prefix")
-        } catch {
-            throw UsageError("\(error)", command: [])
-        }
-        c.prefix = prefix
+        try Self.read(variables(reaper: reaper)).store
+    }
+
+    /// These settings as the `QUELL_*` variables they came from (flags, the
+    /// environment and defaults already resolved: flag > environment > default).
+    func variables(reaper: ReaperOptions?) -> [String: String] {
+        var v = ["QUELL_REDIS_URL": url, "QUELL_PREFIX": prefix]
         if let reaper {
-            c.staleAfter = reaper.staleAfterSeconds
-            c.reaperInterval = reaper.intervalSeconds
-            c.timeout = TimeoutPolicy(base: reaper.timeout.baseSeconds, perItem: reaper.timeout.perItemSeconds,
-                                      minimum: reaper.timeout.minimumSeconds, maximum: reaper.timeout.maximumSeconds)
-            c.retention = reaper.retentionSeconds
+            v["QUELL_STALE_SECONDS"] = String(reaper.staleAfterSeconds)
+            v["QUELL_REAPER_SECONDS"] = String(reaper.intervalSeconds)
+            v["QUELL_RETENTION_SECONDS"] = String(reaper.retentionSeconds)
+            v["QUELL_TIMEOUT_BASE_SECONDS"] = String(reaper.timeout.baseSeconds)
+            v["QUELL_TIMEOUT_PER_ITEM_SECONDS"] = String(reaper.timeout.perItemSeconds)
+            v["QUELL_TIMEOUT_MIN_SECONDS"] = String(reaper.timeout.minimumSeconds)
+            v["QUELL_TIMEOUT_MAX_SECONDS"] = String(reaper.timeout.maximumSeconds)
         }
-        return c
+        return v
+    }
+
+    static func read(_ variables: [String: String]) throws(UsageError) -> QuellSettings {
+        do {
+            return try QuellSettings.read(variables)
+        } catch {
+            throw UsageError("\(error)", command: [])
+        }
     }
 }
 
 extension WorkerOptions {
-    /// The store configuration `quell worker` runs with: every setting it names.
-    public func storeConfiguration() throws(UsageError) -> QuellConfiguration {
-        var c = try redis.configuration(reaper: reaper)
-        c.heartbeatInterval = heartbeatSeconds
-        c.shutdownGrace = shutdownGraceSeconds
-        return c
+    /// The settings `quell worker` runs with: every setting it names, through
+    /// the library's reader.
+    public func settings() throws(UsageError) -> QuellSettings {
+        var v = redis.variables(reaper: reaper)
+        v["QUELL_QUEUES"] = queues.joined(separator: ",")
+        v["QUELL_CONCURRENCY"] = String(concurrency)
+        v["QUELL_HEARTBEAT_SECONDS"] = String(heartbeatSeconds)
+        v["QUELL_SHUTDOWN_GRACE_SECONDS"] = String(shutdownGraceSeconds)
+        return try RedisSettings.read(v)
     }
+
+    /// The store configuration `quell worker` runs with.
+    public func storeConfiguration() throws(UsageError) -> QuellConfiguration { try settings().store }
 }
 
 extension APIOptions {
-    /// The store configuration `quell api` runs with (its reaper and janitor included).
-    public func storeConfiguration() throws(UsageError) -> QuellConfiguration {
-        try redis.configuration(reaper: reaper)
+    /// The settings `quell api` runs with (its reaper and janitor included).
+    public func settings() throws(UsageError) -> QuellSettings {
+        var v = redis.variables(reaper: reaper)
+        v["QUELL_HOST"] = host
+        v["QUELL_PORT"] = String(port)
+        v["QUELL_TOKENS"] = tokens.keys.sorted().map { "\($0)=\(tokens[$0]!)" }.joined(separator: ",")
+        v["QUELL_ADMIN_TOKEN"] = adminToken
+        v["QUELL_NO_AUTH"] = noAuth ? "1" : "0"
+        return try RedisSettings.read(v)
     }
+
+    /// The store configuration `quell api` runs with.
+    public func storeConfiguration() throws(UsageError) -> QuellConfiguration { try settings().store }
 }

@@ -78,4 +78,26 @@ import Testing
         }
         return o
     }
+
+    /// One table: the CLI's settings are the library's variables, with the same defaults.
+    @Test func theCommandLineAndTheLibraryShareOneTable() {
+        let library = Dictionary(uniqueKeysWithValues: QuellSettings.variables.map { ($0.name, $0.defaultValue) })
+        for setting in Setting.all {
+            #expect(library.keys.contains(setting.environment), "\(setting.environment) is not in QuellSettings.variables")
+            #expect(library[setting.environment] == .some(setting.defaultValue), "\(setting.environment): defaults differ")
+        }
+        #expect(Set(Setting.all.map(\.environment)) == Set(library.keys))
+    }
+
+    /// The library's reader and the command line give the same configuration
+    /// for the same environment, setting by setting.
+    @Test(arguments: storeSettings.indices)
+    func theLibraryReadsEachSettingAsTheCommandsDo(_ i: Int) throws {
+        let (name, value, check) = Self.storeSettings[i]
+        let library = try QuellSettings.read([name: value])
+        #expect(check(library.store), "\(name)=\(value)")
+        guard case .worker(let o) = try QuellCommandLine.parse(["worker"], environment: [name: value]) else { return }
+        #expect(try o.storeConfiguration() == library.store)
+        #expect(try o.settings().worker == library.worker)
+    }
 }

@@ -57,33 +57,10 @@ public struct QuellConfiguration: Sendable, Equatable {
 
     public var keys: Keys { Keys(prefix: prefix) }
 
-    /// Reads `QUELL_*` variables over the defaults; a bad value is a clear error.
+    /// Reads the store's `QUELL_*` variables over the defaults (`QuellSettings.read`,
+    /// the one reader of every setting); a bad value is a clear error.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> QuellConfiguration {
-        var c = QuellConfiguration()
-        func seconds(_ name: String, _ value: inout Double) throws {
-            guard let text = env[name], !text.isEmpty else { return }
-            guard let v = Double(text), v.isFinite, v > 0 else {
-                throw QuellError.invalid("\(name) must be a positive number of seconds, got '\(text)'")
-            }
-            value = v
-        }
-        if let url = env["QUELL_REDIS_URL"], !url.isEmpty {
-            do { c.redisURL = try RedisURL(url) } catch { throw QuellError.invalid("QUELL_REDIS_URL: \(error)") }
-        }
-        if let p = env["QUELL_PREFIX"], !p.isEmpty {
-            try validateName(p, what: "QUELL_PREFIX")
-            c.prefix = p
-        }
-        try seconds("QUELL_HEARTBEAT_SECONDS", &c.heartbeatInterval)
-        try seconds("QUELL_STALE_SECONDS", &c.staleAfter)
-        try seconds("QUELL_REAPER_SECONDS", &c.reaperInterval)
-        try seconds("QUELL_SHUTDOWN_GRACE_SECONDS", &c.shutdownGrace)
-        try seconds("QUELL_TIMEOUT_BASE_SECONDS", &c.timeout.base)
-        try seconds("QUELL_TIMEOUT_PER_ITEM_SECONDS", &c.timeout.perItem)
-        try seconds("QUELL_TIMEOUT_MIN_SECONDS", &c.timeout.minimum)
-        try seconds("QUELL_TIMEOUT_MAX_SECONDS", &c.timeout.maximum)
-        try seconds("QUELL_RETENTION_SECONDS", &c.retention)
-        return c
+        try QuellSettings.read(env).store
     }
 
     /// Names that become part of key names (prefix, tenant, queue): letters,
