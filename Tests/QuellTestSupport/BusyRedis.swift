@@ -12,6 +12,11 @@ public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T)
     }
 }
 
+/// Runs blocking, non-throwing work on a thread of its own.
+public func onOwnThreadQuietly(_ body: @escaping @Sendable () -> Void) async {
+    _ = try? await onOwnThread { body() }
+}
+
 /// Makes a private redis-server answer `-BUSY` to everything, as it does while
 /// a script runs too long, until `release()`: a real transient refusal from a
 /// real Redis (LOADING after a restart cannot be held open on demand).

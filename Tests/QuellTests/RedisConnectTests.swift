@@ -27,8 +27,8 @@ struct RedisConnectTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/redis.sock"
-        let server = try RedisServerProcess.start(extraArguments: ["--unixsocket", socket, "--unixsocketperm", "700"])
-        defer { server.stop() }
+        let server = try await onOwnThread { try RedisServerProcess.start(extraArguments: ["--unixsocket", socket, "--unixsocketperm", "700"]) }
+        defer { Thread { server.stop() }.start() }
         let client = RedisClient(url: try RedisURL("unix://\(socket)?db=2"))
         defer { client.close() }
         #expect(try await client.send("PING") == .status("PONG"))

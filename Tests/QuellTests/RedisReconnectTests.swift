@@ -6,12 +6,12 @@ import Testing
 @Suite("Redis reconnect")
 struct RedisReconnectTests {
     @Test func clientSurvivesServerRestart() async throws {
-        let server = try RedisServerProcess.start()
+        let server = try await RedisServerProcess.startPrivate()
         let client = RedisClient(url: server.url, options: RedisOptions(connectTimeout: 0.5, commandTimeout: 1),
                                  backoff: Backoff(base: 0.02, max: 0.2))
         defer { client.close() }
         try await client.send("SET", "k", "before")
-        server.stop()
+        await onOwnThreadQuietly { server.stop() }
         // Down: commands fail with an "unavailable" error, fast, no crash, no hang.
         let start = Date()
         do {
@@ -21,7 +21,7 @@ struct RedisReconnectTests {
             #expect(error.isUnavailable, "got \(error)")
         }
         #expect(Date().timeIntervalSince(start) < 10, "fails, does not hang")
-        try server.start()
+        try await onOwnThread { try server.start() }
         // Up again: within the backoff cap the client reconnects by itself.
         var answered = false
         for _ in 0..<50 {
@@ -34,7 +34,7 @@ struct RedisReconnectTests {
     }
 
     @Test func subscriberResubscribesAfterServerRestart() async throws {
-        let server = try RedisServerProcess.start()
+        let server = try await RedisServerProcess.startPrivate()
         let received = LockedBox<[String]>([])
         let subscriptions = LockedBox<[Bool]>([])
         let subscriber = RedisSubscriber(
@@ -49,8 +49,8 @@ struct RedisReconnectTests {
         try await publisher.send("PUBLISH", "news", "one")
         try await waitUntil { received.current == ["news:one"] }
 
-        server.stop()
-        try server.start()
+        await onOwnThreadQuietly { server.stop() }
+        try await onOwnThread { try server.start() }
         try await waitUntil { subscriptions.current.count == 2 }
         #expect(subscriptions.current == [false, true])
         var delivered = 0

@@ -31,9 +31,13 @@ final class WorkerProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit {
+        // Off the cooperative pool: deinit may run on one of its two threads.
+        let process = self.process, logPath = self.logPath
         process.signal(SIGKILL)
-        process.wait(timeout: 5)
-        try? FileManager.default.removeItem(atPath: logPath)
+        Thread {
+            process.wait(timeout: 5)
+            try? FileManager.default.removeItem(atPath: logPath)
+        }.start()
     }
 }
 
