@@ -200,7 +200,7 @@ local function reap_at(j, stale_ms)
 end
 
 -- True while stuck verdicts must wait: within stale_ms of the moment Redis
--- restarted or a process regained it (resume.lua records it). Heartbeats that
+-- restarted or a process regained it (liveness.lua records it). Heartbeats that
 -- could not be sent during an outage are no evidence of a dead worker, so
 -- for one stale window nothing is judged (invariant 6: never wrongly).
 -- Either sign: a process whose clock is a little behind also waits.

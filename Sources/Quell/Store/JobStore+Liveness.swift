@@ -17,7 +17,7 @@ extension JobStore {
         }
     }
 
-    /// `INFO server` for the run id, then `resume.lua`. A transient refusal
+    /// `INFO server` for the run id, then `liveness.lua`. A transient refusal
     /// (LOADING right after a restart) fails the connect: nothing else may be
     /// sent before the resume is recorded.
     static func recordResume(on connection: RedisConnection, base: String, nowMS: Int, reconnected: Bool) throws(RedisError) {
@@ -32,7 +32,7 @@ extension JobStore {
         }
         let reply: RedisReply
         do {
-            reply = try connection.run(Scripts.resume, keys: [], arguments: [base, nowMS, runID, reconnected ? "1" : "0"])
+            reply = try connection.run(Scripts.liveness, keys: [], arguments: [base, nowMS, runID, reconnected ? "1" : "0"])
         } catch {
             if case .server(let message) = error, RedisError.isTransient(message) {
                 throw .connectionRefused("Redis is not serving yet: \(message)")
@@ -41,7 +41,7 @@ extension JobStore {
         }
         if case .error(let message) = reply {
             if RedisError.isTransient(message) { throw .connectionRefused("Redis is not serving yet: \(message)") }
-            throw .server("resume.lua: \(message)")
+            throw .server("liveness.lua: \(message)")
         }
     }
 

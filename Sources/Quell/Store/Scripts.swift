@@ -27,7 +27,7 @@ enum Scripts {
     static let stats = make("stats", PackageResources.stats_lua)
     static let expire = make("expire", PackageResources.expire_lua)
     /// Standalone (no lib.lua): run once per connect by `JobStore`'s connect hook.
-    static let resume = RedisScript(name: "resume", source: String(decoding: PackageResources.resume_lua, as: UTF8.self))
+    static let liveness = RedisScript(name: "liveness", source: String(decoding: PackageResources.liveness_lua, as: UTF8.self))
 
     static let all = [enqueue, start, progress, heartbeat, finish, cancel, confirmCancel, retry, reap, cleanup, forward, stats, expire]
 }

@@ -1,4 +1,4 @@
--- resume.lua — run on every (re)connect of a process's store connection,
+-- liveness.lua — run on every (re)connect of a process's store connection,
 -- before anything else is sent on it: records that Redis restarted, or that
 -- this process regained Redis after losing it, so that for one stale window
 -- no stuck verdicts are given (lib.lua verdicts_held; invariant 6). During an
