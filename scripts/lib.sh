@@ -1,22 +1,27 @@
 # Shared by scripts/*: installing what a fresh Debian machine lacks, ports, Redis.
 
+# quell_apt_install [--no-install-recommends] PACKAGE… (apt-get update once per script).
 quell_apt_install() {
   local sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   echo "installing: $*"
-  $sudo apt-get update -qq
+  if [[ -z "${quell_apt_updated:-}" ]]; then $sudo apt-get update -qq; quell_apt_updated=1; fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
 # redis-server (with redis-cli, redis-benchmark from redis-tools),
-# hiredis headers, and tmux for the monitor's end-to-end test.
+# hiredis headers, tmux for the monitor's end-to-end test, and docker-compose
+# (compose 1.29.2) whose `config` checks docker-compose.yml offline in the
+# tests; without its recommends, which would bring a Docker engine.
 quell_install_dependencies() {
-  local need=()
+  local need=() lean=()
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
   [[ -f /usr/include/hiredis/hiredis.h ]] || need+=(libhiredis-dev)
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
+  command -v docker-compose >/dev/null 2>&1 || lean+=(docker-compose)
   if ((${#need[@]})); then quell_apt_install "${need[@]}"; fi
+  if ((${#lean[@]})); then quell_apt_install --no-install-recommends "${lean[@]}"; fi
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on.
