@@ -9,15 +9,22 @@ quell_apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
-# redis-server (with redis-cli, redis-benchmark from redis-tools),
-# hiredis headers, tmux for the monitor's end-to-end test, and docker-compose
-# (compose 1.29.2) whose `config` checks docker-compose.yml offline in the
-# tests; without its recommends, which would bring a Docker engine.
+# What building and running Quell needs: redis-server (with redis-cli and
+# redis-benchmark from redis-tools) and the hiredis headers.
 quell_install_dependencies() {
-  local need=() lean=()
+  local need=()
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
   [[ -f /usr/include/hiredis/hiredis.h ]] || need+=(libhiredis-dev)
+  if ((${#need[@]})); then quell_apt_install "${need[@]}"; fi
+}
+
+# What the tests need on top: tmux for the monitor's end-to-end tests, and
+# docker-compose (compose 1.29.2), whose `config` checks docker-compose.yml
+# offline — without its recommends, which would bring a Docker engine.
+quell_install_test_dependencies() {
+  quell_install_dependencies
+  local need=() lean=()
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
   command -v docker-compose >/dev/null 2>&1 || lean+=(docker-compose)
   if ((${#need[@]})); then quell_apt_install "${need[@]}"; fi
