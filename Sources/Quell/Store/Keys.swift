@@ -50,4 +50,10 @@ public struct Keys: Sendable, Equatable {
     public func worker(_ id: String) -> String { "\(base):worker:\(id)" }
     /// Set: `demo.sync` output, the items synced for a source (see DemoTasks).
     public func demoSynced(tenant: String, source: String) -> String { "\(base):demo:synced:\(tenant):\(source)" }
+    /// A key of the application's own: `{prefix}:app:<name>`, e.g.
+    /// `keys.app("demo:synced:acme:inbox-1")`. It carries the same hash tag as
+    /// Quell's keys (one Redis Cluster slot, so a handler may touch it together
+    /// with them), and the `app:` segment keeps it clear of every name Quell
+    /// itself uses. Run commands on it with `JobStore.redisCommand`.
+    public func app(_ name: String) -> String { "\(base):app:\(name)" }
 }
