@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Quell
+import QuellDemo
 import QuellSystem
 import Synchronization
 

@@ -48,8 +48,6 @@ public struct Keys: Sendable, Equatable {
     public var workers: String { "\(base):workers" }
     /// Hash: a worker's registration (queues, slots, busy, started_at, last_beat).
     public func worker(_ id: String) -> String { "\(base):worker:\(id)" }
-    /// Set: `demo.sync` output, the items synced for a source (see DemoTasks).
-    public func demoSynced(tenant: String, source: String) -> String { "\(base):demo:synced:\(tenant):\(source)" }
     /// A key of the application's own: `{prefix}:app:<name>`, e.g.
     /// `keys.app("demo:synced:acme:inbox-1")`. It carries the same hash tag as
     /// Quell's keys (one Redis Cluster slot, so a handler may touch it together

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Quell
+import QuellDemo
 
 /// `quell worker`: runs the demo tasks (and any registered ones) from the
 /// given queues until SIGTERM/SIGINT, then shuts down gracefully.
