@@ -241,7 +241,7 @@ struct Routes: Sendable {
     /// `GET /healthz` → 200 `{"status":"ok"}`, or 503 when Redis does not answer PING.
     func health() async -> HTTPResponse {
         do {
-            _ = try await store.redis.send(RedisCommand("PING"))
+            try await store.ping()
             return .json(.ok, raw: #"{"status":"ok"}"#.utf8)
         } catch {
             var w = JSONWriter()

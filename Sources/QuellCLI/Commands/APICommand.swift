@@ -27,7 +27,7 @@ enum APICommand {
             return error.exitCode
         }
         let store = JobStore(configuration: configuration, clientName: "quell-api")
-        defer { store.redis.close() }
+        defer { store.close() }
         let server = QuellAPIServer(
             store: store,
             configuration: QuellAPIConfiguration(http: HTTPServerConfiguration(host: o.host, port: o.port), auth: auth))
