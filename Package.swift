@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "Quell", targets: ["Quell"]),
         .library(name: "QuellHTTP", targets: ["QuellHTTP"]),
+        // The v1 HTTP API, to host in an application's own process.
+        .library(name: "QuellAPI", targets: ["QuellAPI"]),
         .executable(name: "quell", targets: ["quell"]),
         .executable(name: "quell-bench", targets: ["QuellBench"]),
     ],
@@ -30,6 +32,9 @@ let package = Package(
             dependencies: ["CHiredis", "QuellSystem"],
             resources: [.embedInCode("Scripts")]
         ),
+        // The demo tasks of the stock `quell worker` (demo.sync, demo.sleep, …), on
+        // the library's public API only.
+        .target(name: "QuellDemo", dependencies: ["Quell"]),
         // HTTP/1.1 server. Knows nothing of jobs.
         .target(name: "QuellHTTP", dependencies: ["QuellSystem"]),
         // The v1 HTTP API: routes from QuellHTTP onto the Quell client API.
@@ -38,12 +43,12 @@ let package = Package(
         .target(name: "QuellTerminal", dependencies: ["QuellSystem"]),
         // The commands of the `quell` executable: argument parsing, api, worker,
         // monitor, jobs, enqueue, demo.
-        .target(name: "QuellCLI", dependencies: ["Quell", "QuellAPI", "QuellHTTP", "QuellSystem", "QuellTerminal"]),
+        .target(name: "QuellCLI", dependencies: ["Quell", "QuellDemo", "QuellAPI", "QuellHTTP", "QuellSystem", "QuellTerminal"]),
         .executableTarget(name: "quell", dependencies: ["QuellCLI"]),
-        .executableTarget(name: "QuellBench", dependencies: ["Quell", "QuellSystem"]),
+        .executableTarget(name: "QuellBench", dependencies: ["Quell", "QuellDemo", "QuellSystem"]),
         // Test helpers shared by the test targets: a private redis-server, child processes.
         .target(name: "QuellTestSupport", dependencies: ["Quell", "QuellSystem"], path: "Tests/QuellTestSupport"),
-        .testTarget(name: "QuellTests", dependencies: ["Quell", "QuellTestSupport"]),
+        .testTarget(name: "QuellTests", dependencies: ["Quell", "QuellDemo", "QuellTestSupport"]),
         .testTarget(name: "QuellHTTPTests", dependencies: ["QuellHTTP"]),
         .testTarget(name: "QuellAPITests", dependencies: ["QuellAPI", "Quell", "QuellHTTP", "QuellTestSupport"]),
         .testTarget(name: "QuellCLITests", dependencies: ["QuellCLI", "Quell", "QuellSystem", "QuellTerminal", "QuellTestSupport"]),

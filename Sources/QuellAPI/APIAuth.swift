@@ -2,7 +2,9 @@ import QuellHTTP
 
 /// Who is calling: one tenant, or the admin (who sees every tenant).
 public enum APICaller: Sendable, Equatable {
+    /// A tenant's token: it sees and cancels only that tenant's jobs.
     case tenant(String)
+    /// The admin token: every tenant.
     case admin
 
     /// The tenant to pass to `JobStore` calls: the caller's own, or nil (all tenants) for the admin.
@@ -25,6 +27,7 @@ public struct APIAuth: Sendable, Equatable {
     /// `Authorization` header is ignored.
     public var noAuth: Bool
 
+    /// Tokens, an admin token, or no authentication at all.
     public init(tokens: [String: String] = [:], adminToken: String? = nil, noAuth: Bool = false) {
         self.tokens = tokens
         self.adminToken = adminToken

@@ -87,9 +87,7 @@ final class EventFollower: Sendable {
         self.block = max(0.001, block)
         self.batchSize = batchSize
         self.bufferedBatches = bufferedBatches
-        self.client = RedisClient(
-            url: store.configuration.redisURL,
-            options: RedisOptions(connectTimeout: 2, commandTimeout: block + 5, clientName: "quell-api-events"))
+        self.client = store.blockingClient(name: "quell-api-events", commandTimeout: block + 5)
     }
 
     /// Subscribers right now.

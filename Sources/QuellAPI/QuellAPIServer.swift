@@ -5,6 +5,7 @@ import QuellHTTP
 public struct QuellAPIConfiguration: Sendable {
     /// Address, limits and timeouts of the HTTP server.
     public var http: HTTPServerConfiguration
+    /// Bearer tokens and the tenants they map to.
     public var auth: APIAuth
     /// Interval of the comment line that keeps idle event streams open.
     public var sseHeartbeat: Duration = .seconds(15)
@@ -14,7 +15,18 @@ public struct QuellAPIConfiguration: Sendable {
     public var maxCancelWaitSeconds: Double = 300
     /// How often a waiting cancel re-reads the job.
     public var cancelPollInterval: Duration = .milliseconds(20)
+    /// Run the reaper (stuck jobs, dead workers' claims) and the janitor
+    /// (finished jobs past retention) while serving, as `quell api` does.
+    /// Off by default: a `Worker` in the same process runs its own, which
+    /// knows the jobs its process runs and never judges them — turn it on
+    /// only in a process that runs no `Worker`. Any number of reapers across
+    /// processes is safe.
+    public var runReaper = false
+    /// Where the reaper and the janitor log what they did (at notice) and
+    /// their failures (at warning).
+    public var logger: QuellLogger = .none
 
+    /// Settings with the defaults above.
     public init(http: HTTPServerConfiguration = HTTPServerConfiguration(), auth: APIAuth) {
         self.http = http
         self.auth = auth
@@ -26,14 +38,32 @@ public struct QuellAPIConfiguration: Sendable {
 ///
 /// Every `/v1` route needs `Authorization: Bearer <token>` (401 otherwise) unless
 /// `auth.noAuth`; `/healthz` and `/metrics` are open (probes and scrapers).
+///
+/// To host it in an application's own process, next to its own worker:
+///
+///     let store = JobStore(configuration: try QuellConfiguration.fromEnvironment())
+///     let api = QuellAPIServer(store: store, configuration: QuellAPIConfiguration(
+///         http: HTTPServerConfiguration(host: "127.0.0.1", port: 8080), auth: APIAuth(tokens: ["secret": "acme"])))
+///     try api.start()                      // listening once it returns
+///     let worker = Worker(store: store, registry: registry)
+///     await worker.run()                   // until cancelled
+///     await api.shutdown()
+///     store.close()
+///
+/// or serve its routes from a server of the application's own through `handler`.
 public final class QuellAPIServer: Sendable {
+    /// The store every route reads and writes.
     public let store: JobStore
+    /// The settings it was created with.
     public let configuration: QuellAPIConfiguration
     let metrics = APIMetrics()
     let params: ParamsCache
     let follower: EventFollower
     private let server: HTTPServer
+    private let reaper: Reaper?
+    private let janitor: Janitor?
 
+    /// The API on `store`; call `start()` to listen (or serve `handler` yourself).
     public init(store: JobStore, configuration: QuellAPIConfiguration) {
         self.store = store
         self.configuration = configuration
@@ -41,27 +71,48 @@ public final class QuellAPIServer: Sendable {
         self.params = params
         self.follower = EventFollower(store: store, params: params, block: configuration.eventsBlockSeconds)
         let routes = Routes(store: store, configuration: configuration, metrics: metrics, params: params, follower: follower)
-        let handler = routes.router.handler
+        let routed = routes.router.handler
         let metrics = self.metrics
-        self.server = HTTPServer(configuration: configuration.http) { request in
-            let response = await handler(request)
+        let handler: HTTPHandler = { request in
+            let response = await routed(request)
             metrics.countRequest(status: response.status.code)
             return response
         }
+        self.handler = handler
+        self.server = HTTPServer(configuration: configuration.http, handler: handler)
+        let logger = configuration.logger
+        let log: @Sendable (String) -> Void = { message in
+            logger.log(message.contains("sweep failed") ? .warning : .notice, message, [:])
+        }
+        reaper = configuration.runReaper ? Reaper(store: store, interval: store.configuration.reaperInterval, log: log) : nil
+        janitor = configuration.runReaper ? Janitor(store: store, log: log) : nil
     }
 
-    /// Binds and starts serving; returns once listening. Resolves the host on the calling
-    /// thread: call it from a thread of your own, or give a numeric address.
+    /// Every route of the API as one handler (`/v1/…`, `/healthz`, `/metrics`;
+    /// 404 for any other path), counted in `/metrics` like the server's own
+    /// requests. For an application that serves it from an `HTTPServer` or
+    /// `HTTPRouter` of its own, beside its own routes, instead of `start()`
+    /// (call `shutdown()` all the same, to end event streams).
+    public let handler: HTTPHandler
+
+    /// Binds and starts serving (and the reaper and janitor, with `runReaper`);
+    /// returns once listening. Resolves the host on the calling thread: call it
+    /// from a thread of your own, or give a numeric address.
     public func start() throws(HTTPServerError) {
         try server.start()
+        reaper?.start()
+        janitor?.start()
     }
 
-    /// The bound port (the real one when configured with port 0).
+    /// The bound port (the real one when configured with port 0); 0 before `start()`.
     public var port: Int { server.port }
 
-    /// Stops accepting, ends event streams, lets requests in flight finish (up to `grace`).
-    /// The store's Redis client is the caller's to close.
+    /// Stops the reaper and janitor, stops accepting, ends event streams, lets
+    /// requests in flight finish (up to `grace`). The store is the caller's to
+    /// close (`store.close()`), after this returns.
     public func shutdown(grace: Duration = .seconds(10)) async {
+        await reaper?.shutdown()
+        await janitor?.shutdown()
         follower.close()
         await server.shutdown(grace: grace)
     }
@@ -241,7 +292,7 @@ struct Routes: Sendable {
     /// `GET /healthz` → 200 `{"status":"ok"}`, or 503 when Redis does not answer PING.
     func health() async -> HTTPResponse {
         do {
-            _ = try await store.redis.send(RedisCommand("PING"))
+            try await store.ping()
             return .json(.ok, raw: #"{"status":"ok"}"#.utf8)
         } catch {
             var w = JSONWriter()

@@ -12,7 +12,7 @@ enum StoreBench {
         var config = QuellConfiguration(redisURL: url, prefix: "bench-\(UInt32.random(in: 0...UInt32.max))")
         config.eventsMaxLength = 1_000_000
         let store = JobStore(configuration: config)
-        defer { store.redis.close() }
+        defer { store.close() }
         let admin = RedisClient(url: url)
         defer { admin.close() }
 

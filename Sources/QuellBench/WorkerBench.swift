@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Quell
+import QuellDemo
 import QuellSystem
 import Synchronization
 
@@ -25,7 +26,7 @@ enum WorkerBench {
         var config = QuellConfiguration(redisURL: url, prefix: prefix)
         config.eventsMaxLength = 1_000_000
         let store = JobStore(configuration: config)
-        defer { store.redis.close() }
+        defer { store.close() }
         let batch = (0..<100).map { _ in EnqueueRequest(type: "demo.noop") }
         func enqueueAll() async throws {
             for _ in 0..<(jobs / 100) { _ = try await store.enqueue(batch: batch) }
@@ -123,8 +124,8 @@ enum WorkerBench {
         print("  (a) cancel call -> handler checkpoint throws: p50 \(pct(stopLatency, 0.5)), p99 \(pct(stopLatency, 0.99)), max \(pct(stopLatency, 1))")
         print("  (b) cancel call -> cancelled visible to a reader: p50 \(pct(visibleLatency, 0.5)), p99 \(pct(visibleLatency, 0.99)), max \(pct(visibleLatency, 1))")
         try await cleanup(canceller)
-        workerStore.redis.close()
-        canceller.redis.close()
+        workerStore.close()
+        canceller.close()
         reader.close()
     }
 

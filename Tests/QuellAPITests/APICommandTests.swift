@@ -84,7 +84,7 @@ import Testing
         // The reaper runs inside the api: a job whose worker vanished is requeued.
         let store = JobStore(redis: TestRedis.client("cmd"),
                              configuration: QuellConfiguration(redisURL: TestRedis.url, prefix: prefix, staleAfter: 0.3))
-        defer { store.redis.close() }
+        defer { store.close() }
         let started = try await store.start(worker: "vanished", leasePrefix: "l#", queues: ["default"], count: 1).started
         let id = try #require(started.first?.job.id)
         #expect(await eventually { try await store.job(id: id, tenant: nil).status == .queued })

@@ -62,7 +62,7 @@ import Testing
         #expect(shown.code == 0, "\(shown)")
         #expect(shown.stdout.hasPrefix("id         \(job.id)\ntype       demo.sync\nstatus     queued\ntenant     acme\n"))
         #expect(shown.stdout.contains("\nparams     {\"source\":\"inbox-7\"}\n"))
-        #expect(shown.stdout.contains("\noutput     {\(store.configuration.prefix)}:demo:synced:acme:inbox-7 (a set)\n"))
+        #expect(shown.stdout.contains("\noutput     {\(store.configuration.prefix)}:app:demo:synced:acme:inbox-7 (a set)\n"))
 
         let asJSON = try await runQuell(["jobs", "show", job.id, "--json"] + store.cliArguments)
         #expect(asJSON.code == 0 && asJSON.stdout == job.json + "\n", "\(asJSON)")

@@ -32,7 +32,7 @@ public enum TestRedis {
         "t-\(name)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    public static func client(_ name: String = "test") -> RedisClient {
+    package static func client(_ name: String = "test") -> RedisClient {
         RedisClient(url: url, options: RedisOptions(connectTimeout: 2, commandTimeout: 5, clientName: name))
     }
 }

@@ -23,7 +23,7 @@ extension JobStore {
     }
 
     /// Starts up to `count` jobs as worker `w` on the default queue.
-    public func startJobs(_ count: Int = 1, worker: String = "w1", queues: [String] = ["default"]) async throws -> [StartedJob] {
+    package func startJobs(_ count: Int = 1, worker: String = "w1", queues: [String] = ["default"]) async throws -> [StartedJob] {
         try await start(worker: worker, leasePrefix: "\(worker)#\(UInt32.random(in: 0...UInt32.max))#", queues: queues, count: count).started
     }
 

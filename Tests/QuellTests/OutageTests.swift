@@ -53,7 +53,7 @@ struct OutageTests {
         #expect(final.status == .completed && final.attempt == 1, "\(lines.all)")
         #expect(!lines.all.contains { $0.contains("failed:") && $0.contains("finish") }, "\(lines.all)")
         await worker.shutdown(grace: 1)
-        store.redis.close()
+        store.close()
         await server.stopPrivate()
     }
 
@@ -109,7 +109,7 @@ struct OutageTests {
         let job = try await before.enqueue(EnqueueRequest(type: "t", maxAttempts: 3))
         _ = try await before.start(worker: "w1", leasePrefix: "w1/", queues: ["default"], count: 1)
         clock.advance(by: 11)
-        before.redis.close()
+        before.close()
         // Restart from the append-only file (BGREWRITEAOF done: wait for it to be written).
         try await onOwnThread {
             let c = try RedisConnection(url: server.url)
@@ -129,7 +129,7 @@ struct OutageTests {
         #expect(try await after.reap().isEmpty, "held: Redis restarted just now \(dbg) \(clock.now().milliseconds)")
         clock.advance(by: 11)
         #expect(try await after.reap().map(\.action) == ["requeued"])
-        after.redis.close()
+        after.close()
         await server.stopPrivate()
     }
 

@@ -37,7 +37,7 @@ struct RaceStormTests {
         let stores = (0..<Self.actors).map { i in
             JobStore(redis: TestRedis.client("storm-\(i)"), configuration: config, clock: clock)
         }
-        defer { stores.forEach { $0.redis.close() } }
+        defer { stores.forEach { $0.close() } }
         let shared = Shared()
         let tenants = ["acme", "globex"]
         let requests = (0..<Self.jobs).map { i in

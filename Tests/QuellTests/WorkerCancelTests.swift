@@ -2,6 +2,7 @@ import QuellTestSupport
 import Foundation
 import Testing
 @testable import Quell
+import QuellDemo
 
 /// Cancellation with real worker processes (invariants 4 and 5).
 @Suite("Worker: cancel")

@@ -2,6 +2,7 @@ import QuellTestSupport
 import Foundation
 import Testing
 @testable import Quell
+import QuellDemo
 
 /// Invariant 3 with `kill -9`: a fetched job is never lost, and never runs
 /// on two workers at once.

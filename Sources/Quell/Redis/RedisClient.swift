@@ -18,9 +18,9 @@ import Synchronization
 /// (they may have been applied; the caller decides). The next command
 /// reconnects; failed connects back off exponentially with jitter, and while
 /// backing off commands fail fast with the last connect error.
-public final class RedisClient: Sendable {
-    public let url: RedisURL
-    public let options: RedisOptions
+package final class RedisClient: Sendable {
+    package let url: RedisURL
+    package let options: RedisOptions
     private let backoff: Backoff
 
     private struct Request {
@@ -44,20 +44,20 @@ public final class RedisClient: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// Counters for benchmarks and `/metrics`.
-    public struct Statistics: Sendable {
+    package struct Statistics: Sendable {
         /// Batches written (each one `write(2)` and its replies: one round trip).
-        public var roundTrips = 0
+        package var roundTrips = 0
         /// Commands sent.
-        public var commands = 0
+        package var commands = 0
         /// Successful connects, including the first.
-        public var connects = 0
+        package var connects = 0
     }
     private let stats = Mutex(Statistics())
 
     /// What this client has done so far.
-    public var statistics: Statistics { stats.withLock { $0 } }
+    package var statistics: Statistics { stats.withLock { $0 } }
 
-    public init(url: RedisURL, options: RedisOptions = RedisOptions(), backoff: Backoff = Backoff()) {
+    package init(url: RedisURL, options: RedisOptions = RedisOptions(), backoff: Backoff = Backoff()) {
         self.url = url
         self.options = options
         self.backoff = backoff
@@ -79,26 +79,26 @@ public final class RedisClient: Sendable {
 
     /// Sends one command. Error replies throw `RedisError.server`.
     @discardableResult
-    public func send(_ command: RedisCommand, timeout: Double? = nil) async throws -> RedisReply {
+    package func send(_ command: RedisCommand, timeout: Double? = nil) async throws -> RedisReply {
         let replies = try await submit([command], timeout: timeout)
         return try replies[0].orThrow()
     }
 
     /// Sends one command built from its words.
     @discardableResult
-    public func send(_ name: String, _ arguments: any RedisArgument...) async throws -> RedisReply {
+    package func send(_ name: String, _ arguments: any RedisArgument...) async throws -> RedisReply {
         try await send(RedisCommand(name, arguments))
     }
 
     /// Sends commands in one batch; replies come back in order, error replies
     /// as `.error` values. Connection failures throw.
-    public func pipeline(_ commands: [RedisCommand], timeout: Double? = nil) async throws -> [RedisReply] {
+    package func pipeline(_ commands: [RedisCommand], timeout: Double? = nil) async throws -> [RedisReply] {
         if commands.isEmpty { return [] }
         return try await submit(commands, timeout: timeout)
     }
 
     /// Stops the thread; queued and later commands fail with `.closed`.
-    public func close() {
+    package func close() {
         let wasClosed = state.withLock { s -> Bool in
             let was = s.closed
             s.closed = true
@@ -240,9 +240,12 @@ public final class RedisClient: Sendable {
 /// Exponential backoff with full jitter: attempt n waits a random time in
 /// [base·2ⁿ / 2, base·2ⁿ], capped at `max`.
 public struct Backoff: Sendable, Equatable {
+    /// Seconds of the first wait's ceiling; each later attempt doubles it.
     public var base: Double
+    /// The longest wait, in seconds.
     public var max: Double
 
+    /// A backoff from `base` seconds, doubling, capped at `max` seconds.
     public init(base: Double = 0.05, max: Double = 2) {
         self.base = base
         self.max = max

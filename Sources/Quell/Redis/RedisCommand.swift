@@ -1,9 +1,13 @@
-/// A value that can be sent as one argument of a Redis command.
+/// A value that can be sent as one argument of a Redis command
+/// (`JobStore.redisCommand`): `String`, `Substring`, `Int`, `Double` and
+/// `[UInt8]` (binary-safe bytes) are.
 public protocol RedisArgument: Sendable {
+    /// Appends this value as one RESP bulk string (`$<length>\r\n<bytes>\r\n`) to `buffer`.
     func appendRedisArgument(to buffer: inout [UInt8])
 }
 
 extension String: RedisArgument {
+    /// Its UTF-8 bytes.
     public func appendRedisArgument(to buffer: inout [UInt8]) {
         var copy = self
         copy.withUTF8 { RedisCommand.appendBulk($0, to: &buffer) }
@@ -11,18 +15,21 @@ extension String: RedisArgument {
 }
 
 extension Substring: RedisArgument {
+    /// Its UTF-8 bytes.
     public func appendRedisArgument(to buffer: inout [UInt8]) {
         String(self).appendRedisArgument(to: &buffer)
     }
 }
 
 extension Int: RedisArgument {
+    /// Its decimal text.
     public func appendRedisArgument(to buffer: inout [UInt8]) {
         String(self).appendRedisArgument(to: &buffer)
     }
 }
 
 extension Double: RedisArgument {
+    /// Its shortest round-trip decimal text; `+inf`/`-inf` for infinities.
     public func appendRedisArgument(to buffer: inout [UInt8]) {
         // Redis parses "inf"/"-inf" and plain decimals; Swift's description is round-trip exact.
         let text = isInfinite ? (self < 0 ? "-inf" : "+inf") : String(self)
@@ -31,6 +38,7 @@ extension Double: RedisArgument {
 }
 
 extension Array: RedisArgument where Element == UInt8 {
+    /// The bytes as they are.
     public func appendRedisArgument(to buffer: inout [UInt8]) {
         withUnsafeBufferPointer { RedisCommand.appendBulk($0, to: &buffer) }
     }
@@ -38,15 +46,15 @@ extension Array: RedisArgument where Element == UInt8 {
 
 /// One command, already encoded as RESP so that a batch of commands is written
 /// with one copy and one `write(2)`.
-public struct RedisCommand: Sendable, CustomStringConvertible {
+package struct RedisCommand: Sendable, CustomStringConvertible {
     /// The encoded arguments (`$len\r\nbytes\r\n` each), without the `*N` header.
     private(set) var body: [UInt8]
     /// How many arguments `body` holds.
-    public private(set) var count: Int
+    package private(set) var count: Int
     /// The command name, for error messages.
-    public let name: String
+    package let name: String
 
-    public init(_ name: String, _ arguments: [any RedisArgument] = []) {
+    package init(_ name: String, _ arguments: [any RedisArgument] = []) {
         self.name = name
         self.body = []
         self.body.reserveCapacity(32 + arguments.count * 24)
@@ -55,17 +63,17 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
         for a in arguments { append(a) }
     }
 
-    public init(_ name: String, _ arguments: any RedisArgument...) {
+    package init(_ name: String, _ arguments: any RedisArgument...) {
         self.init(name, arguments)
     }
 
     /// Appends one more argument.
-    public mutating func append(_ argument: some RedisArgument) {
+    package mutating func append(_ argument: some RedisArgument) {
         argument.appendRedisArgument(to: &body)
         count += 1
     }
 
-    public mutating func append(_ argument: any RedisArgument) {
+    package mutating func append(_ argument: any RedisArgument) {
         argument.appendRedisArgument(to: &body)
         count += 1
     }
@@ -107,5 +115,5 @@ public struct RedisCommand: Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(name) (\(count - 1) args)" }
+    package var description: String { "\(name) (\(count - 1) args)" }
 }

@@ -2,16 +2,16 @@ import CHiredis
 import Glibc
 
 /// Timeouts and identity for a connection to Redis.
-public struct RedisOptions: Sendable {
+package struct RedisOptions: Sendable {
     /// Seconds to wait for a TCP or unix connect (and AUTH/SELECT) before giving up.
-    public var connectTimeout: Double
+    package var connectTimeout: Double
     /// Seconds without progress after which a command fails with `.timeout`.
     /// A connection used for blocking commands needs more than their block time.
-    public var commandTimeout: Double
+    package var commandTimeout: Double
     /// Sent with `CLIENT SETNAME` so `CLIENT LIST` tells Quell's connections apart.
-    public var clientName: String?
+    package var clientName: String?
 
-    public init(connectTimeout: Double = 2, commandTimeout: Double = 5, clientName: String? = nil) {
+    package init(connectTimeout: Double = 2, commandTimeout: Double = 5, clientName: String? = nil) {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.clientName = clientName
@@ -24,18 +24,18 @@ public struct RedisOptions: Sendable {
 /// writes and waits are done here with a non-blocking socket and `poll(2)`, so
 /// that a batch of commands costs one `write(2)`, timeouts are exact, and a
 /// blocked read can be interrupted through `interruptFD`.
-public final class RedisConnection {
+package final class RedisConnection {
     private var context: UnsafeMutablePointer<redisContext>?
     private var out: [UInt8] = []
     /// Set after any I/O or protocol error: hiredis contexts are dead after one.
-    public private(set) var isBroken = false
-    public let url: RedisURL
-    public let options: RedisOptions
+    package private(set) var isBroken = false
+    package let url: RedisURL
+    package let options: RedisOptions
     /// A file descriptor that, once readable, makes any wait throw `.closed`.
     private let interruptFD: Int32
 
     /// Connects, authenticates and selects the database.
-    public init(url: RedisURL, options: RedisOptions = RedisOptions(), interruptFD: Int32 = -1) throws(RedisError) {
+    package init(url: RedisURL, options: RedisOptions = RedisOptions(), interruptFD: Int32 = -1) throws(RedisError) {
         self.url = url
         self.options = options
         self.interruptFD = interruptFD
@@ -103,10 +103,10 @@ public final class RedisConnection {
     deinit { close() }
 
     /// The socket, for callers that wait on it together with other descriptors.
-    public var fileDescriptor: Int32 { context?.pointee.fd ?? -1 }
+    package var fileDescriptor: Int32 { context?.pointee.fd ?? -1 }
 
     /// Closes the socket; later calls fail with `.closed`.
-    public func close() {
+    package func close() {
         if let c = context {
             redisFree(c)
             context = nil
@@ -116,12 +116,12 @@ public final class RedisConnection {
 
     /// Sends one command and waits for its reply. Error replies are returned as
     /// `.error`, not thrown; connection failures are thrown.
-    public func send(_ command: RedisCommand, timeout: Double? = nil) throws(RedisError) -> RedisReply {
+    package func send(_ command: RedisCommand, timeout: Double? = nil) throws(RedisError) -> RedisReply {
         try pipeline([command], timeout: timeout)[0]
     }
 
     /// Writes all commands at once, then reads their replies in order.
-    public func pipeline(_ commands: [RedisCommand], timeout: Double? = nil) throws(RedisError) -> [RedisReply] {
+    package func pipeline(_ commands: [RedisCommand], timeout: Double? = nil) throws(RedisError) -> [RedisReply] {
         try write(commands, timeout: timeout)
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
@@ -133,7 +133,7 @@ public final class RedisConnection {
     /// (restart, `CLIENT KILL`, idle timeout) shows as readable with EOF.
     /// Checking before a write avoids reporting "may have been applied" for a
     /// command that could never have reached the server.
-    public func isAliveWhileIdle() -> Bool {
+    package func isAliveWhileIdle() -> Bool {
         guard let c = context, !isBroken else { return false }
         var p = pollfd(fd: c.pointee.fd, events: Int16(POLLIN), revents: 0)
         let n = Glibc.poll(&p, 1, 0)
@@ -151,7 +151,7 @@ public final class RedisConnection {
     // MARK: - Lower level, for pipelining clients and subscribers
 
     /// Encodes and writes commands; replies are read separately.
-    public func write(_ commands: [RedisCommand], timeout: Double? = nil) throws(RedisError) {
+    package func write(_ commands: [RedisCommand], timeout: Double? = nil) throws(RedisError) {
         out.removeAll(keepingCapacity: true)
         for command in commands { command.encode(into: &out) }
         try flush(timeout: timeout ?? options.commandTimeout)
@@ -188,7 +188,7 @@ public final class RedisConnection {
     }
 
     /// Reads the next reply, waiting up to `timeout` seconds without progress.
-    public func readReply(timeout: Double? = nil) throws(RedisError) -> RedisReply {
+    package func readReply(timeout: Double? = nil) throws(RedisError) -> RedisReply {
         guard let c = context, !isBroken else { throw context == nil ? .closed : .connectionLost("connection is broken") }
         let limit = timeout ?? options.commandTimeout
         var deadline = Self.now() + limit
@@ -201,7 +201,7 @@ public final class RedisConnection {
     }
 
     /// A reply already received and buffered, if any; never blocks.
-    public func nextBufferedReply() throws(RedisError) -> RedisReply? {
+    package func nextBufferedReply() throws(RedisError) -> RedisReply? {
         guard let c = context else { throw .closed }
         var raw: UnsafeMutableRawPointer? = nil
         if redisGetReplyFromReader(c, &raw) != REDIS_OK {
@@ -216,7 +216,7 @@ public final class RedisConnection {
     }
 
     /// Reads whatever the socket has now into the reply buffer; never blocks.
-    public func readAvailable() throws(RedisError) {
+    package func readAvailable() throws(RedisError) {
         guard let c = context, !isBroken else { throw .connectionLost("connection is broken") }
         if redisBufferRead(c) != REDIS_OK { throw lost("read") }
     }

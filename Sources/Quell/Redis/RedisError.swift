@@ -18,6 +18,7 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The client was closed.
     case closed
 
+    /// The failure in one line, e.g. `cannot connect to Redis: …`.
     public var description: String {
         switch self {
         case .invalidURL(let m): return "invalid Redis URL: \(m)"
@@ -46,12 +47,12 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Error reply codes meaning "Redis cannot serve this now, the command was
     /// not applied, try again": loading after a restart, a script running too
     /// long, a replica without its master, a cluster resharding or failing over.
-    public static let transientErrorCodes: Set<Substring> = [
+    package static let transientErrorCodes: Set<Substring> = [
         "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY",
     ]
 
     /// True when an error reply's code (its first word) is one of `transientErrorCodes`.
-    public static func isTransient(_ message: String) -> Bool {
+    package static func isTransient(_ message: String) -> Bool {
         let code = message.prefix { $0 != " " }
         return transientErrorCodes.contains(code)
     }

@@ -1,11 +1,18 @@
 /// One reply from Redis (RESP2). Bulk strings are decoded as UTF-8: Quell stores
 /// only text (ids, JSON, numbers), and small Swift strings need no allocation.
 public enum RedisReply: Sendable, Equatable {
+    /// A bulk string (`GET`, `HGET`, …).
     case bulk(String)
+    /// A status reply (`OK`, `PONG`).
     case status(String)
+    /// An integer reply (`INCR`, `SADD`, …).
     case integer(Int)
+    /// An array reply (`SMEMBERS`, `HGETALL`, `XRANGE`, …), possibly nested.
     case array([RedisReply])
+    /// A nil bulk or nil array (a missing key, a wait that ended with nothing).
     case null
+    /// An error reply, as an element of an array reply (top-level error
+    /// replies throw instead).
     case error(String)
 
     /// The text of a bulk or status reply, or an integer in decimal.
@@ -35,11 +42,13 @@ public enum RedisReply: Sendable, Equatable {
         }
     }
 
+    /// The elements of an array reply.
     public var array: [RedisReply]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
+    /// True for a nil reply.
     public var isNull: Bool {
         if case .null = self { return true }
         return false
@@ -47,13 +56,13 @@ public enum RedisReply: Sendable, Equatable {
 
     /// The reply itself, or `RedisError.server` when it is an error reply.
     @discardableResult
-    public func orThrow() throws(RedisError) -> RedisReply {
+    package func orThrow() throws(RedisError) -> RedisReply {
         if case .error(let message) = self { throw .server(message) }
         return self
     }
 
     /// The elements of an array reply, or a protocol error naming what was expected.
-    public func expectArray(_ what: @autoclosure () -> String = "array") throws(RedisError) -> [RedisReply] {
+    package func expectArray(_ what: @autoclosure () -> String = "array") throws(RedisError) -> [RedisReply] {
         switch self {
         case .array(let a): return a
         case .error(let m): throw .server(m)
@@ -62,14 +71,14 @@ public enum RedisReply: Sendable, Equatable {
     }
 
     /// An integer reply, or a protocol error naming what was expected.
-    public func expectInt(_ what: @autoclosure () -> String = "integer") throws(RedisError) -> Int {
+    package func expectInt(_ what: @autoclosure () -> String = "integer") throws(RedisError) -> Int {
         if case .error(let m) = self { throw .server(m) }
         guard let i = int else { throw .protocolError("expected \(what()), got \(self)") }
         return i
     }
 
     /// A string reply (bulk or status), or a protocol error naming what was expected.
-    public func expectString(_ what: @autoclosure () -> String = "string") throws(RedisError) -> String {
+    package func expectString(_ what: @autoclosure () -> String = "string") throws(RedisError) -> String {
         if case .error(let m) = self { throw .server(m) }
         guard let s = string else { throw .protocolError("expected \(what()), got \(self)") }
         return s
@@ -94,6 +103,7 @@ public enum RedisReply: Sendable, Equatable {
 }
 
 extension RedisReply: CustomStringConvertible {
+    /// The reply as `redis-cli` prints it (long strings cut at 80 characters).
     public var description: String {
         switch self {
         case .bulk(let s): return "\"\(s.count > 80 ? String(s.prefix(80)) + "…" : s)\""

@@ -1,20 +1,20 @@
 /// A Lua script run with `EVALSHA`, loaded again transparently when Redis
 /// answers `NOSCRIPT` (after `SCRIPT FLUSH` or a restart). `NOSCRIPT` means
 /// the script did not run, so retrying it is always safe.
-public struct RedisScript: Sendable {
-    public let name: String
-    public let source: String
+package struct RedisScript: Sendable {
+    package let name: String
+    package let source: String
     /// SHA-1 of `source`, as Redis names it.
-    public let sha1: String
+    package let sha1: String
 
-    public init(name: String, source: String) {
+    package init(name: String, source: String) {
         self.name = name
         self.source = source
         self.sha1 = SHA1.hex(source)
     }
 
     /// The `EVALSHA` command for these keys and arguments.
-    public func command(keys: [String], arguments: [any RedisArgument]) -> RedisCommand {
+    package func command(keys: [String], arguments: [any RedisArgument]) -> RedisCommand {
         var c = RedisCommand("EVALSHA", sha1, keys.count)
         for k in keys { c.append(k) }
         for a in arguments { c.append(a) }
@@ -32,14 +32,14 @@ extension RedisReply {
 extension RedisClient {
     /// Runs a script. Error replies throw `RedisError.server`.
     @discardableResult
-    public func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws -> RedisReply {
+    package func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws -> RedisReply {
         try await runAll(script, [script.command(keys: keys, arguments: arguments)])[0].orThrow()
     }
 
     /// Runs many calls of one script in one batch; replies in order, error
     /// replies as values. Calls refused with `NOSCRIPT` are sent again, in
     /// order, after loading the script.
-    public func runAll(_ script: RedisScript, _ calls: [RedisCommand]) async throws -> [RedisReply] {
+    package func runAll(_ script: RedisScript, _ calls: [RedisCommand]) async throws -> [RedisReply] {
         var replies = try await pipeline(calls)
         let missing = replies.indices.filter { replies[$0].isNoScript }
         if missing.isEmpty { return replies }
@@ -57,7 +57,7 @@ extension RedisClient {
 
 extension RedisConnection {
     /// Runs a script on this synchronous connection, loading it on `NOSCRIPT`.
-    public func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument], timeout: Double? = nil) throws(RedisError) -> RedisReply {
+    package func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument], timeout: Double? = nil) throws(RedisError) -> RedisReply {
         let command = script.command(keys: keys, arguments: arguments)
         let reply = try send(command, timeout: timeout)
         if !reply.isNoScript { return reply }

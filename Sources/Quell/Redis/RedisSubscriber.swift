@@ -9,11 +9,11 @@ import Synchronization
 /// subscribes again to every channel, and calls `onSubscribed` — a listener
 /// uses that to catch up on what it may have missed while disconnected
 /// (pub/sub does not replay).
-public final class RedisSubscriber: Sendable {
-    public typealias MessageHandler = @Sendable (_ channel: String, _ message: String) -> Void
-    public typealias SubscribedHandler = @Sendable (_ reconnected: Bool) -> Void
+package final class RedisSubscriber: Sendable {
+    package typealias MessageHandler = @Sendable (_ channel: String, _ message: String) -> Void
+    package typealias SubscribedHandler = @Sendable (_ reconnected: Bool) -> Void
 
-    public let url: RedisURL
+    package let url: RedisURL
     private let options: RedisOptions
     private let backoff: Backoff
     private let onMessage: MessageHandler
@@ -32,7 +32,7 @@ public final class RedisSubscriber: Sendable {
 
     /// - Parameter pingInterval: seconds between `PING`s on an idle connection,
     ///   so a silently dead link is noticed within about two intervals.
-    public init(url: RedisURL, channels: [String], options: RedisOptions = RedisOptions(),
+    package init(url: RedisURL, channels: [String], options: RedisOptions = RedisOptions(),
                 backoff: Backoff = Backoff(), pingInterval: Double = 5,
                 onSubscribed: @escaping SubscribedHandler = { _ in },
                 onMessage: @escaping MessageHandler) {
@@ -47,10 +47,10 @@ public final class RedisSubscriber: Sendable {
     }
 
     /// True while subscribed on a live connection.
-    public var isConnected: Bool { state.withLock { $0.connected } }
+    package var isConnected: Bool { state.withLock { $0.connected } }
 
     /// Adds channels; takes effect at once on a live connection.
-    public func subscribe(_ channels: [String]) {
+    package func subscribe(_ channels: [String]) {
         state.withLock {
             $0.channels.formUnion(channels)
             $0.changed = true
@@ -59,7 +59,7 @@ public final class RedisSubscriber: Sendable {
     }
 
     /// Removes channels.
-    public func unsubscribe(_ channels: [String]) {
+    package func unsubscribe(_ channels: [String]) {
         state.withLock {
             $0.channels.subtract(channels)
             $0.changed = true
@@ -68,7 +68,7 @@ public final class RedisSubscriber: Sendable {
     }
 
     /// Stops the thread and closes the connection; waits until it has.
-    public func close() {
+    package func close() {
         let already = state.withLock { s -> Bool in
             let was = s.closed
             s.closed = true

@@ -3,15 +3,22 @@
 public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     /// The transport to connect over.
     public enum Endpoint: Sendable, Equatable {
+        /// A host name or address, and a port.
         case tcp(host: String, port: Int)
+        /// A unix socket's path.
         case unix(path: String)
     }
 
+    /// Where Redis listens.
     public var endpoint: Endpoint
+    /// The ACL user (`AUTH user pass`); nil for the default user.
     public var username: String?
+    /// The password (`AUTH`); nil for none.
     public var password: String?
+    /// The database number (`SELECT`).
     public var database: Int
 
+    /// A URL from its parts.
     public init(endpoint: Endpoint, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.endpoint = endpoint
         self.username = username

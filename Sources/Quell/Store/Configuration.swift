@@ -4,11 +4,16 @@ import Synchronization
 /// How long a job may run: `clamp(base + perItem × total, min, max)` seconds,
 /// recomputed when the handler reports a new total (DESIGN.md "Cancellation").
 public struct TimeoutPolicy: Sendable, Equatable {
+    /// Seconds allowed whatever the size (`QUELL_TIMEOUT_BASE_SECONDS`).
     public var base: Double
+    /// Seconds more per item of the reported total (`QUELL_TIMEOUT_PER_ITEM_SECONDS`).
     public var perItem: Double
+    /// The least a job is allowed (`QUELL_TIMEOUT_MIN_SECONDS`).
     public var minimum: Double
+    /// The most a job is allowed (`QUELL_TIMEOUT_MAX_SECONDS`).
     public var maximum: Double
 
+    /// A policy; the defaults are DESIGN.md's (300 s + 10 s per item, 300 s to 2 h).
     public init(base: Double = 300, perItem: Double = 10, minimum: Double = 300, maximum: Double = 7200) {
         self.base = base
         self.perItem = perItem
@@ -25,12 +30,19 @@ public struct TimeoutPolicy: Sendable, Equatable {
 /// Settings shared by every Quell process. Each has an environment variable
 /// (DESIGN.md "Configuration"); command-line flags override them.
 public struct QuellConfiguration: Sendable, Equatable {
+    /// Where Redis is (`QUELL_REDIS_URL`).
     public var redisURL: RedisURL
+    /// The key prefix (`QUELL_PREFIX`): processes with the same prefix share jobs.
     public var prefix: String
+    /// Seconds between a worker's heartbeats (`QUELL_HEARTBEAT_SECONDS`).
     public var heartbeatInterval: Double
+    /// A heartbeat older than this many seconds means the worker is gone (`QUELL_STALE_SECONDS`).
     public var staleAfter: Double
+    /// Seconds between reaper sweeps (`QUELL_REAPER_SECONDS`).
     public var reaperInterval: Double
+    /// Seconds a shutting-down worker lets running jobs finish (`QUELL_SHUTDOWN_GRACE_SECONDS`).
     public var shutdownGrace: Double
+    /// How long a job may run.
     public var timeout: TimeoutPolicy
     /// Approximate cap of the events stream (`XADD MAXLEN ~`).
     public var eventsMaxLength: Int
@@ -39,6 +51,7 @@ public struct QuellConfiguration: Sendable, Equatable {
     /// How long a finished job is kept before the janitor deletes it.
     public var retention: Double
 
+    /// A configuration; the defaults are DESIGN.md's ("Configuration").
     public init(redisURL: RedisURL = RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379)),
                 prefix: String = "quell", heartbeatInterval: Double = 2, staleAfter: Double = 10,
                 reaperInterval: Double = 1, shutdownGrace: Double = 30, timeout: TimeoutPolicy = TimeoutPolicy(),
@@ -55,6 +68,7 @@ public struct QuellConfiguration: Sendable, Equatable {
         self.retention = retention
     }
 
+    /// The key names under `prefix`.
     public var keys: Keys { Keys(prefix: prefix) }
 
     /// Reads the store's `QUELL_*` variables over the defaults (`QuellSettings.read`,
@@ -76,20 +90,26 @@ public struct QuellConfiguration: Sendable, Equatable {
 /// The time source of the store and the worker's timing decisions, injectable
 /// so tests of staleness and deadlines are deterministic.
 public protocol QuellClock: Sendable {
+    /// The current time.
     func now() -> Date
 }
 
 /// Wall-clock time.
 public struct SystemClock: QuellClock {
+    /// The system clock.
     public init() {}
+    /// `Date()`.
     public func now() -> Date { Date() }
 }
 
 /// A clock tests move by hand.
 public final class ManualClock: QuellClock {
     private let current: Mutex<Date>
+    /// A clock standing at `start`.
     public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = Mutex(start) }
+    /// Where the clock stands.
     public func now() -> Date { current.withLock { $0 } }
+    /// Moves the clock forward (or back, for a negative `seconds`).
     public func advance(by seconds: Double) { current.withLock { $0 += seconds } }
 }
 

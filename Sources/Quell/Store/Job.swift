@@ -3,8 +3,21 @@ import Glibc
 
 /// Where a job is in its life. See DESIGN.md "Job lifecycle".
 public enum JobStatus: String, Sendable, Codable, CaseIterable {
-    case queued, running, cancelling
-    case completed, completedWithErrors = "completed_with_errors", failed, cancelled
+    /// Waiting in its queue (or for a delayed retry).
+    case queued
+    /// A worker runs it.
+    case running
+    /// A cancel was requested; its worker stops it at the next checkpoint.
+    case cancelling
+    /// Terminal: the handler returned `.completed`.
+    case completed
+    /// Terminal: the handler returned `.completedWithErrors` (some items failed).
+    case completedWithErrors = "completed_with_errors"
+    /// Terminal: the handler threw with no attempts left, or its params did not decode.
+    case failed
+    /// Terminal: cancelled (before it started, or stopped at a checkpoint).
+    case cancelled
+    /// Terminal: it ran past its deadline, or was stuck.
     case timedOut = "timed_out"
 
     /// Terminal statuses are final: nothing changes them again (invariant 1).
@@ -22,13 +35,18 @@ public enum JobStatus: String, Sendable, Codable, CaseIterable {
 
 /// What a handler last reported about its work.
 public struct JobProgress: Sendable, Equatable, Codable {
+    /// What the handler is doing, e.g. `listing_items`.
     public var stage: String?
+    /// `current / total` as a percentage, when both are known.
     public var percent: Double?
+    /// Items done so far.
     public var current: Int?
+    /// Items in all (also what the adaptive deadline is computed from).
     public var total: Int?
     /// Named counters (`synced`, `failed`, …); kept as they were when a job stops.
     public var counters: [String: Int]
 
+    /// Progress from its parts.
     public init(stage: String? = nil, percent: Double? = nil, current: Int? = nil, total: Int? = nil, counters: [String: Int] = [:]) {
         self.stage = stage
         self.percent = percent
@@ -75,32 +93,53 @@ public struct JobProgress: Sendable, Equatable, Codable {
 
 /// A cancel request recorded on a job.
 public struct CancelRequest: Sendable, Equatable {
+    /// When the cancel was asked for.
     public var requestedAt: Date
+    /// Why: `user` by default, or what the caller gave (`timeout` and `forced` are Quell's own).
     public var reason: String
 }
 
 /// One job, as stored in Redis and as every consumer shows it.
 public struct Job: Sendable, Equatable {
+    /// The job id (26 characters, sorting by creation time; see `JobID`).
     public var id: String
+    /// The task type, e.g. `demo.sync`: which handler runs it.
     public var type: String
+    /// The queue it was enqueued on.
     public var queue: String
+    /// The tenant it belongs to.
     public var tenant: String
+    /// Its dedupe key, if it has one.
     public var key: String?
+    /// Where it is in its life.
     public var status: JobStatus
     /// The parameters as JSON text (nil when the job has none, or in an event).
     public var params: String?
+    /// What the handler last reported; nil before the first report of a run.
     public var progress: JobProgress?
+    /// Runs started so far (1 during the first run).
     public var attempt: Int
+    /// Runs allowed before a failing job is `failed`.
     public var maxAttempts: Int
+    /// Bumped by every change (each change is one event): keep the highest seen.
     public var version: Int
+    /// When it was enqueued.
     public var createdAt: Date
+    /// When its current (or last) run started.
     public var startedAt: Date?
+    /// When its worker last beat for it.
     public var heartbeatAt: Date?
+    /// When it reached its terminal status.
     public var completedAt: Date?
+    /// When a running job is stopped as `timed_out`.
     public var deadlineAt: Date?
+    /// The seconds its deadline allows (adaptive or fixed).
     public var expectedDurationSeconds: Double?
+    /// The id of the worker that runs (or last ran) it.
     public var worker: String?
+    /// Why its last run failed, or why it is `failed` / `timed_out`.
     public var error: String?
+    /// The cancel asked for, if any.
     public var cancel: CancelRequest?
     /// A fixed timeout in seconds chosen at enqueue, instead of the adaptive one.
     public var timeoutSeconds: Double?
@@ -116,7 +155,7 @@ public struct Job: Sendable, Equatable {
 
     /// Decodes a job from its hash fields (HGETALL) or an event's fields.
     /// Missing or malformed fields are a clear `QuellError.corrupt`, never a crash.
-    public init(fields f: [String: String]) throws {
+    package init(fields f: [String: String]) throws {
         func required(_ name: String) throws -> String {
             guard let v = f[name], !v.isEmpty else {
                 throw QuellError.corrupt("job \(f["id"] ?? "?") has no '\(name)' field")
@@ -191,7 +230,7 @@ public struct Job: Sendable, Equatable {
 
     /// Decodes a job packed by the scripts: the `fieldNames` values in order,
     /// joined by 0x1F (events and script replies carry jobs this way).
-    public init(packed: String, params: String? = nil) throws {
+    package init(packed: String, params: String? = nil) throws {
         let values = packed.split(separator: Self.packSeparator, omittingEmptySubsequences: false)
         guard values.count == Self.fieldNames.count else {
             throw QuellError.corrupt("packed job has \(values.count) fields, expected \(Self.fieldNames.count): \(packed.prefix(60))")
@@ -205,7 +244,7 @@ public struct Job: Sendable, Equatable {
 
     /// Text safe to store in a job field: the pack separator (and other
     /// control characters but newline and tab) replaced by spaces.
-    public static func fieldText(_ text: String) -> String {
+    package static func fieldText(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0.value < 32 && $0 != "\n" && $0 != "\t" }) else { return text }
         return String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 32 && $0 != "\n" && $0 != "\t" ? " " : $0 }))
     }
@@ -218,6 +257,7 @@ public struct Job: Sendable, Equatable {
         return w.string
     }
 
+    /// `json` as UTF-8 bytes.
     public var jsonBytes: [UInt8] {
         var w = JSONWriter(capacity: 512)
         write(to: &w)
@@ -225,7 +265,7 @@ public struct Job: Sendable, Equatable {
     }
 
     /// Writes the job object into a larger document.
-    public func write(to w: inout JSONWriter) {
+    package func write(to w: inout JSONWriter) {
         w.beginObject()
         w.key("id"); w.string(id)
         w.key("type"); w.string(type)
@@ -269,7 +309,7 @@ public struct Job: Sendable, Equatable {
     }
 
     /// `2026-11-24T01:02:03.456Z`: RFC 3339, UTC, milliseconds.
-    public static func rfc3339(_ date: Date) -> String {
+    package static func rfc3339(_ date: Date) -> String {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var t = time_t(ms / 1000)
         var parts = tm()

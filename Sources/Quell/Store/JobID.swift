@@ -50,7 +50,7 @@ public enum JobID {
 
     /// The 10-character time part of an id made at `date`: every id made
     /// earlier sorts before it.
-    public static func timePrefix(_ date: Date) -> String {
+    package static func timePrefix(_ date: Date) -> String {
         encodeTime(UInt64(max(0, date.timeIntervalSince1970 * 1000)))
     }
 

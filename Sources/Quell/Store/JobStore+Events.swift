@@ -5,7 +5,7 @@ extension JobStore {
     /// first (`XREAD BLOCK`); empty when the wait ended with none. It blocks a connection,
     /// so it runs on `client`, one of the caller's own whose command timeout is longer
     /// than `block` — not on the store's shared, pipelining one.
-    public func readEvents(after: String, limit: Int, block: Double, on client: RedisClient) async throws(QuellError) -> [JobEvent] {
+    package func readEvents(after: String, limit: Int, block: Double, on client: RedisClient) async throws(QuellError) -> [JobEvent] {
         let reply = try await mapped {
             try await client.send(RedisCommand(
                 "XREAD", "COUNT", max(1, limit), "BLOCK", max(1, Int(block * 1000)), "STREAMS", keys.events, after))

@@ -2,21 +2,21 @@ import FoundationEssentials
 
 /// A job a worker has started: the job and the lease that proves this run
 /// owns it (every later write from the worker must present it).
-public struct StartedJob: Sendable {
-    public let job: Job
-    public let lease: String
+package struct StartedJob: Sendable {
+    package let job: Job
+    package let lease: String
 }
 
 /// How a run ended, as the worker reports it to `finish`.
-public struct FinishReport: Sendable {
-    public var id: String
-    public var lease: String
+package struct FinishReport: Sendable {
+    package var id: String
+    package var lease: String
     /// completed, completedWithErrors, failed or timedOut.
-    public var status: JobStatus
-    public var error: String?
-    public var progress: JobProgress?
+    package var status: JobStatus
+    package var error: String?
+    package var progress: JobProgress?
 
-    public init(id: String, lease: String, status: JobStatus, error: String? = nil, progress: JobProgress? = nil) {
+    package init(id: String, lease: String, status: JobStatus, error: String? = nil, progress: JobProgress? = nil) {
         self.id = id
         self.lease = lease
         self.status = status
@@ -26,12 +26,12 @@ public struct FinishReport: Sendable {
 }
 
 /// A coalesced progress write for one job.
-public struct ProgressReport: Sendable {
-    public var id: String
-    public var lease: String
-    public var progress: JobProgress
+package struct ProgressReport: Sendable {
+    package var id: String
+    package var lease: String
+    package var progress: JobProgress
 
-    public init(id: String, lease: String, progress: JobProgress) {
+    package init(id: String, lease: String, progress: JobProgress) {
         self.id = id
         self.lease = lease
         self.progress = progress
@@ -39,7 +39,7 @@ public struct ProgressReport: Sendable {
 }
 
 /// What the store says back to a worker about one of its jobs.
-public enum JobSignal: String, Sendable {
+package enum JobSignal: String, Sendable {
     /// Carry on.
     case ok
     /// A cancel was requested: stop at the next checkpoint.
@@ -53,14 +53,14 @@ public enum JobSignal: String, Sendable {
 }
 
 /// A worker's registration, sent with every heartbeat.
-public struct WorkerRegistration: Sendable {
-    public var id: String
-    public var queues: [String]
-    public var slots: Int
-    public var busy: Int
-    public var startedAt: Date
+package struct WorkerRegistration: Sendable {
+    package var id: String
+    package var queues: [String]
+    package var slots: Int
+    package var busy: Int
+    package var startedAt: Date
 
-    public init(id: String, queues: [String], slots: Int, busy: Int, startedAt: Date) {
+    package init(id: String, queues: [String], slots: Int, busy: Int, startedAt: Date) {
         self.id = id
         self.queues = queues
         self.slots = slots
@@ -75,7 +75,7 @@ extension JobStore {
     /// Takes up to `count` queued jobs — first those this worker claimed with a
     /// blocking pop, then from `queues` in order — and starts them.
     /// Returns the started jobs and the ids dropped (cancelled while queued, deleted, corrupt).
-    public func start(worker: String, leasePrefix: String, queues: [String], count: Int) async throws(QuellError)
+    package func start(worker: String, leasePrefix: String, queues: [String], count: Int) async throws(QuellError)
         -> (started: [StartedJob], skipped: [(id: String, reason: String)]) {
         let t = configuration.timeout
         var arguments = header(nowMS)
@@ -97,7 +97,7 @@ extension JobStore {
     }
 
     /// Records how runs ended; one signal per report (`.ok`, `.terminal`, `.lost`).
-    public func finish(_ reports: [FinishReport]) async throws(QuellError) -> [JobSignal] {
+    package func finish(_ reports: [FinishReport]) async throws(QuellError) -> [JobSignal] {
         if reports.isEmpty { return [] }
         var arguments = header(nowMS)
         for r in reports {
@@ -116,7 +116,7 @@ extension JobStore {
 
     /// Writes coalesced progress for many jobs; answers, per job, `.ok`
     /// (with the possibly recomputed deadline), `.cancel` or `.lost`.
-    public func progress(_ reports: [ProgressReport]) async throws(QuellError) -> [(signal: JobSignal, deadline: Date?)] {
+    package func progress(_ reports: [ProgressReport]) async throws(QuellError) -> [(signal: JobSignal, deadline: Date?)] {
         if reports.isEmpty { return [] }
         let t = configuration.timeout
         var arguments = header(nowMS)
@@ -140,7 +140,7 @@ extension JobStore {
 
     /// Refreshes the worker's registration and the heartbeats of its jobs;
     /// answers, per job, `.ok`, `.cancel`, `.deadline` or `.lost`.
-    public func heartbeat(_ registration: WorkerRegistration, jobs: [(id: String, lease: String)]) async throws(QuellError) -> [JobSignal] {
+    package func heartbeat(_ registration: WorkerRegistration, jobs: [(id: String, lease: String)]) async throws(QuellError) -> [JobSignal] {
         var arguments = header(nowMS)
         arguments += [staleMS, registration.id, registration.queues.joined(separator: ","), registration.slots,
                       registration.busy, registration.startedAt.milliseconds] as [any RedisArgument]
@@ -153,7 +153,7 @@ extension JobStore {
     /// Confirms a cancelled job has stopped: cancelling → cancelled, with its
     /// counters as they were. Returns `.ok`, `.terminal`, `.lost`, or `.ok`
     /// never for a job that was not cancelling (then the answer is `.lost`).
-    public func confirmCancelled(id: String, lease: String, progress: JobProgress?) async throws(QuellError) -> JobSignal {
+    package func confirmCancelled(id: String, lease: String, progress: JobProgress?) async throws(QuellError) -> JobSignal {
         var arguments = header(nowMS)
         arguments += [id, lease, progress?.json ?? ""] as [any RedisArgument]
         let reply = try await mapped { try await redis.run(Scripts.confirmCancel, keys: [], arguments: arguments) }
@@ -167,7 +167,7 @@ extension JobStore {
     /// Puts a running job back in its queue: after `delay` seconds for a retry
     /// (attempt counted), or at once at the front without spending the attempt
     /// (`refund`, for shutdown). `.cancel` means it is being cancelled: confirm instead.
-    public func retry(id: String, lease: String, delay: Double, error: String, progress: JobProgress?,
+    package func retry(id: String, lease: String, delay: Double, error: String, progress: JobProgress?,
                       refund: Bool) async throws(QuellError) -> JobSignal {
         var arguments = header(nowMS)
         arguments += [id, lease, Int(delay * 1000), Job.fieldText(error), progress?.json ?? "", refund ? "1" : "0"] as [any RedisArgument]
@@ -184,7 +184,7 @@ extension JobStore {
     /// Returns what it did, `(action, id)`.
     /// `ownJobs`: the jobs the calling process runs itself, which its own
     /// heartbeat speaks for: never judged by its own reaper.
-    public func reap(limit: Int = 1000, ownJobs: [String] = []) async throws(QuellError) -> [(action: String, id: String)] {
+    package func reap(limit: Int = 1000, ownJobs: [String] = []) async throws(QuellError) -> [(action: String, id: String)] {
         var arguments = header(nowMS)
         arguments += [staleMS, limit] as [any RedisArgument]
         for id in ownJobs { arguments.append(id) }
@@ -198,14 +198,14 @@ extension JobStore {
     /// Removes a worker's registration at its shutdown: marks it expired and
     /// sweeps, so anything it claimed but never started returns to its queue
     /// (the same atomic path as a dead worker's claims).
-    public func deregister(worker id: String) async throws(QuellError) {
+    package func deregister(worker id: String) async throws(QuellError) {
         _ = try await mapped { try await redis.send(RedisCommand("ZADD", keys.workers, 0, id)) }
         _ = try await reap()
     }
 
     /// Deletes terminal jobs finished more than `configuration.retention`
     /// seconds ago (at most `limit` per tenant and status); returns how many.
-    public func expireFinished(limit: Int = 500) async throws(QuellError) -> Int {
+    package func expireFinished(limit: Int = 500) async throws(QuellError) -> Int {
         let cutoff = clock.now().addingTimeInterval(-configuration.retention)
         var arguments = header(nowMS)
         arguments += [cutoff.milliseconds, JobID.timePrefix(cutoff), limit] as [any RedisArgument]
@@ -214,7 +214,7 @@ extension JobStore {
     }
 
     /// Moves due delayed retries back to their queues; returns how many.
-    public func forward(queues: [String], limit: Int = 1000) async throws(QuellError) -> Int {
+    package func forward(queues: [String], limit: Int = 1000) async throws(QuellError) -> Int {
         var arguments = header(nowMS)
         arguments.append(limit)
         for q in queues { arguments.append(q) }

@@ -9,13 +9,19 @@ import FoundationEssentials
 ///
 /// Errors are always `QuellError`: Redis being unreachable is `.unavailable`.
 public final class JobStore: Sendable {
+    /// The settings every process on this store shares.
     public let configuration: QuellConfiguration
+    /// Key names; an application's own keys come from `keys.app(_:)`.
     public let keys: Keys
-    /// The shared, pipelining connection this store talks through.
-    public let redis: RedisClient
+    /// The shared, pipelining connection this store talks through. Package
+    /// access: an application runs its own commands with `redisCommand`, so the
+    /// store keeps the one mapping of Redis failures to `QuellError`.
+    package let redis: RedisClient
+    /// The time source of every script call (`ManualClock` in tests).
     public let clock: any QuellClock
 
-    public init(redis: RedisClient, configuration: QuellConfiguration, clock: any QuellClock = SystemClock()) {
+    /// A store on an existing client (tests and benchmarks share or tune clients).
+    package init(redis: RedisClient, configuration: QuellConfiguration, clock: any QuellClock = SystemClock()) {
         self.redis = redis
         self.configuration = configuration
         self.keys = configuration.keys
@@ -23,7 +29,9 @@ public final class JobStore: Sendable {
         installResumeHook()
     }
 
-    /// A store with a client of its own on `configuration.redisURL`.
+    /// A store with a connection of its own to `configuration.redisURL`
+    /// (connected on first use; `clientName` is what `CLIENT LIST` shows).
+    /// Close it with `close()` when done.
     public convenience init(configuration: QuellConfiguration, clock: any QuellClock = SystemClock(), clientName: String = "quell") {
         self.init(redis: RedisClient(url: configuration.redisURL, options: RedisOptions(clientName: clientName)),
                   configuration: configuration, clock: clock)
@@ -226,7 +234,7 @@ public final class JobStore: Sendable {
 
     /// Decodes stream entries (an XRANGE reply, or one stream of an XREAD
     /// reply) into events. Each entry holds one field, `j`: the packed job.
-    public func decodeEvents(_ reply: RedisReply) throws(QuellError) -> [JobEvent] {
+    package func decodeEvents(_ reply: RedisReply) throws(QuellError) -> [JobEvent] {
         guard case .array(let entries) = reply else { return [] }
         var out: [JobEvent] = []
         out.reserveCapacity(entries.count)

@@ -1,4 +1,5 @@
-/// Every Redis key name Quell uses, made in one place.
+/// Every Redis key name Quell uses, made in one place. Quell's own names are
+/// package access; an application's own keys come from `app(_:)`.
 ///
 /// All keys share one hash tag — the prefix in braces, `{quell}:…` — so every
 /// key a script touches lives in one Redis Cluster slot. (A per-queue tag is
@@ -9,45 +10,50 @@ public struct Keys: Sendable, Equatable {
     /// The configured prefix, e.g. `quell`.
     public let prefix: String
     /// `{prefix}`: the hash-tagged base of every key.
-    public let base: String
+    package let base: String
 
-    public init(prefix: String) {
+    /// The key names under `prefix`.
+    package init(prefix: String) {
         self.prefix = prefix
         self.base = "{\(prefix)}"
     }
 
     /// Hash: one job's fields.
-    public func job(_ id: String) -> String { "\(base):job:\(id)" }
+    package func job(_ id: String) -> String { "\(base):job:\(id)" }
     /// List of queued job ids; enqueue LPUSHes, workers RPOP (FIFO).
-    public func queue(_ name: String) -> String { "\(base):queue:\(name)" }
+    package func queue(_ name: String) -> String { "\(base):queue:\(name)" }
     /// Set of every queue name seen.
-    public var queues: String { "\(base):queues" }
+    package var queues: String { "\(base):queues" }
     /// Sorted set: job id → due time (ms) of a delayed retry on `queue`.
-    public func scheduled(_ queue: String) -> String { "\(base):scheduled:\(queue)" }
+    package func scheduled(_ queue: String) -> String { "\(base):scheduled:\(queue)" }
     /// List: ids a worker took with a blocking pop and has not started yet.
-    public func processing(_ worker: String) -> String { "\(base):processing:\(worker)" }
+    package func processing(_ worker: String) -> String { "\(base):processing:\(worker)" }
     /// Sorted set of running and cancelling jobs → when the reaper should look (ms).
-    public var active: String { "\(base):active" }
+    package var active: String { "\(base):active" }
     /// Sorted set (score 0, ordered by id = time) of a tenant's jobs in one status.
-    public func index(tenant: String, status: JobStatus) -> String { "\(base):idx:\(tenant):\(status.rawValue)" }
+    package func index(tenant: String, status: JobStatus) -> String { "\(base):idx:\(tenant):\(status.rawValue)" }
     /// Sorted set (score 0, by id) of all a tenant's jobs.
-    public func allIndex(tenant: String) -> String { "\(base):idx:\(tenant):all" }
+    package func allIndex(tenant: String) -> String { "\(base):idx:\(tenant):all" }
     /// Sorted set (score 0, by id) of a tenant's jobs that carried this dedupe key.
-    public func keyIndex(tenant: String, key: String) -> String { "\(base):keyjobs:\(tenant):\(key)" }
+    package func keyIndex(tenant: String, key: String) -> String { "\(base):keyjobs:\(tenant):\(key)" }
     /// String: the id of the one non-terminal job holding this dedupe key.
-    public func dedupe(tenant: String, key: String) -> String { "\(base):dedupe:\(tenant):\(key)" }
+    package func dedupe(tenant: String, key: String) -> String { "\(base):dedupe:\(tenant):\(key)" }
     /// Set of tenant names seen.
-    public var tenants: String { "\(base):tenants" }
+    package var tenants: String { "\(base):tenants" }
     /// Sorted set: cancelled job id → expiry (ms). Bounded: trimmed on every cancel.
-    public var revoked: String { "\(base):revoked" }
+    package var revoked: String { "\(base):revoked" }
     /// Stream of job events (one per status or progress change), capped.
-    public var events: String { "\(base):events" }
+    package var events: String { "\(base):events" }
     /// Pub/sub channel on which cancel requests are pushed (message = job id).
-    public var cancelChannel: String { "\(base):cancel" }
+    package var cancelChannel: String { "\(base):cancel" }
     /// Sorted set: worker id → when its registration expires (ms).
-    public var workers: String { "\(base):workers" }
+    package var workers: String { "\(base):workers" }
     /// Hash: a worker's registration (queues, slots, busy, started_at, last_beat).
-    public func worker(_ id: String) -> String { "\(base):worker:\(id)" }
-    /// Set: `demo.sync` output, the items synced for a source (see DemoTasks).
-    public func demoSynced(tenant: String, source: String) -> String { "\(base):demo:synced:\(tenant):\(source)" }
+    package func worker(_ id: String) -> String { "\(base):worker:\(id)" }
+    /// A key of the application's own: `{prefix}:app:<name>`, e.g.
+    /// `keys.app("demo:synced:acme:inbox-1")`. It carries the same hash tag as
+    /// Quell's keys (one Redis Cluster slot, so a handler may touch it together
+    /// with them), and the `app:` segment keeps it clear of every name Quell
+    /// itself uses. Run commands on it with `JobStore.redisCommand`.
+    public func app(_ name: String) -> String { "\(base):app:\(name)" }
 }

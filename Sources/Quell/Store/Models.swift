@@ -6,10 +6,13 @@ public struct EnqueueRequest: Sendable {
     public var type: String
     /// Parameters as JSON text (an object), handed to the handler.
     public var params: String
+    /// The tenant it belongs to (`default` unless given).
     public var tenant: String
     /// Dedupe key (tenant-scoped): at most one non-terminal job per key.
     public var key: String?
+    /// The queue to run it from.
     public var queue: String
+    /// Runs allowed (1–100) before a failing job is `failed`.
     public var maxAttempts: Int
     /// A fixed timeout in seconds, instead of the adaptive one.
     public var timeout: Double?
@@ -19,6 +22,8 @@ public struct EnqueueRequest: Sendable {
     /// context. At most 32, names 1–64 printable characters, values up to 1024.
     public var headers: [String: String] = [:]
 
+    /// A request; `params` (an object) defaults to `{}`. See also
+    /// `EnqueueRequest(_:tenant:key:…)` for a typed task's parameters.
     public init(type: String, params: JSONValue? = nil, tenant: String = "default", key: String? = nil,
                 queue: String = "default", maxAttempts: Int = 3, timeout: Double? = nil, id: String? = nil) {
         self.type = type
@@ -63,6 +68,7 @@ public struct EnqueueRequest: Sendable {
 
 /// One page of a job listing, newest first.
 public struct JobPage: Sendable {
+    /// The jobs on this page, newest first.
     public var jobs: [Job]
     /// Pass as `cursor` to get the next page; nil on the last page.
     public var nextCursor: String?
@@ -70,6 +76,7 @@ public struct JobPage: Sendable {
 
 /// How many jobs wait in one queue.
 public struct QueueDepth: Sendable, Equatable {
+    /// The queue's name.
     public var name: String
     /// Ids in the queue list, ready to start.
     public var depth: Int
@@ -79,11 +86,17 @@ public struct QueueDepth: Sendable, Equatable {
 
 /// A worker's registration, refreshed with every heartbeat.
 public struct WorkerInfo: Sendable, Equatable {
+    /// The worker's id (`host:pid:<random>` by default).
     public var id: String
+    /// The queues it takes jobs from, in priority order.
     public var queues: [String]
+    /// How many jobs it runs at once.
     public var slots: Int
+    /// How many it ran at its last heartbeat.
     public var busy: Int
+    /// When it started.
     public var startedAt: Date?
+    /// When it last beat.
     public var lastBeat: Date?
     /// When the registration expires unless the worker beats again.
     public var expiresAt: Date
@@ -93,12 +106,15 @@ public struct WorkerInfo: Sendable, Equatable {
 public struct QueueStats: Sendable {
     /// Jobs stored now, per status (the janitor's deletions lower these).
     public var counts: [JobStatus: Int]
+    /// Every queue seen, with its depth.
     public var queues: [QueueDepth]
+    /// Live workers (registration not expired).
     public var workers: [WorkerInfo]
     /// Jobs that ever reached each terminal status, all tenants: never decreases.
     public var finishedTotals: [JobStatus: Int] = [:]
 
-    public var json: String {
+    /// `{counts, queues, workers}`: the API's `/v1/stats` body.
+    package var json: String {
         var w = JSONWriter()
         w.beginObject()
         w.key("counts")
@@ -146,14 +162,16 @@ public struct JobEvent: Sendable, Equatable {
 
 /// What a cleanup closed or requeued.
 public struct CleanupResult: Sendable {
+    /// How many jobs it closed or requeued.
     public var cleaned: Int
+    /// Those jobs, as they are now.
     public var jobs: [Job]
     /// Workers whose registration had expired; their claims went back to the queues.
     public var workersGone: [String]
 
     /// `{"cleaned": N, "jobs": [...]}` (plus `"workers_gone"` when asked):
     /// the one encoder the API and the CLI share.
-    public func json(includeWorkersGone: Bool) -> [UInt8] {
+    package func json(includeWorkersGone: Bool) -> [UInt8] {
         var w = JSONWriter(capacity: 64 + 700 * jobs.count)
         w.beginObject()
         w.key("cleaned"); w.int(cleaned)

@@ -13,6 +13,7 @@ public enum QuellError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Redis cannot be reached; retry later.
     case unavailable(RedisError)
 
+    /// The error in one line, e.g. `job 01J… not found`.
     public var description: String {
         switch self {
         case .conflict(let job): return "conflict: job \(job.id) (\(job.status.rawValue)) holds key '\(job.key ?? "")'"

@@ -6,11 +6,10 @@ final class CancelListener: Sendable {
     private let subscriber: RedisSubscriber
 
     init(store: JobStore, running: RunningJobs, heartbeater: Heartbeater) {
-        subscriber = RedisSubscriber(
-            url: store.configuration.redisURL, channels: [store.keys.cancelChannel],
-            options: RedisOptions(clientName: "quell-cancel-listener"),
+        subscriber = store.cancelSubscriber(
+            clientName: "quell-cancel-listener",
             onSubscribed: { reconnected in if reconnected { heartbeater.beatNow() } },
-            onMessage: { _, id in running.stop(id, reason: .cancel) })
+            onCancel: { id in running.stop(id, reason: .cancel) })
     }
 
     var isConnected: Bool { subscriber.isConnected }

@@ -3,9 +3,20 @@ import Glibc
 
 /// Severity of a log record (the levels swift-log and syslog share).
 public enum LogLevel: Int, Sendable, Comparable, CustomStringConvertible {
-    case debug, info, notice, warning, error
+    /// Detail for debugging.
+    case debug
+    /// Normal operation: a job started or finished, a worker started.
+    case info
+    /// Worth noticing: a reaper verdict, a shutdown's requeues.
+    case notice
+    /// Something failed and will be retried, or a job failed.
+    case warning
+    /// Something failed for good.
+    case error
 
+    /// Lower is less severe.
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
+    /// `debug`, `info`, `notice`, `warning` or `error`.
     public var description: String { ["debug", "info", "notice", "warning", "error"][rawValue] }
 }
 
@@ -18,9 +29,11 @@ public enum LogLevel: Int, Sendable, Comparable, CustomStringConvertible {
 ///         logger.log(level: .init(level), "\(message)", metadata: metadata.mapValues { .string($0) })
 ///     }
 public struct QuellLogger: Sendable {
+    /// What receives each record.
     public typealias Sink = @Sendable (_ level: LogLevel, _ message: String, _ metadata: [String: String]) -> Void
     private let sink: Sink
 
+    /// A logger handing every record to `sink` (called from any thread).
     public init(_ sink: @escaping Sink) { self.sink = sink }
 
     /// Logs nothing.
@@ -44,6 +57,7 @@ public struct QuellLogger: Sendable {
         }
     }
 
+    /// Logs one record.
     public func log(_ level: LogLevel, _ message: String, _ metadata: [String: String] = [:]) {
         sink(level, message, metadata)
     }
@@ -64,15 +78,22 @@ public struct QuellLogger: Sendable {
 /// `quell_worker_jobs_finished_total` and `quell_worker_job_duration_seconds`
 /// (type, outcome), and `quell_worker_busy_slots`.
 public protocol QuellMetrics: Sendable {
+    /// Adds `amount` to a counter.
     func increment(counter name: String, by amount: Int, dimensions: [(String, String)])
+    /// Sets a gauge.
     func record(gauge name: String, value: Double, dimensions: [(String, String)])
+    /// Records one duration, in seconds.
     func record(timer name: String, seconds: Double, dimensions: [(String, String)])
 }
 
 /// Reports nothing.
 public struct NoMetrics: QuellMetrics {
+    /// The sink that drops everything.
     public init() {}
+    /// Does nothing.
     public func increment(counter name: String, by amount: Int, dimensions: [(String, String)]) {}
+    /// Does nothing.
     public func record(gauge name: String, value: Double, dimensions: [(String, String)]) {}
+    /// Does nothing.
     public func record(timer name: String, seconds: Double, dimensions: [(String, String)]) {}
 }

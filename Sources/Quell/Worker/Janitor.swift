@@ -2,10 +2,10 @@
 /// 7 days by default) every `interval` seconds, so Redis does not grow
 /// without bound. Runs wherever the reaper runs; the script is atomic and
 /// bounded per sweep, so many janitors at once are safe.
-public final class Janitor: Sendable {
+package final class Janitor: Sendable {
     private let loop: PeriodicLoop
 
-    public init(store: JobStore, interval: Double = 60, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    package init(store: JobStore, interval: Double = 60, log: @escaping @Sendable (String) -> Void = { _ in }) {
         loop = PeriodicLoop(name: "janitor", interval: interval) {
             do {
                 let n = try await store.expireFinished()
@@ -16,6 +16,6 @@ public final class Janitor: Sendable {
         }
     }
 
-    public func start() { loop.start() }
-    public func shutdown() async { await loop.shutdown() }
+    package func start() { loop.start() }
+    package func shutdown() async { await loop.shutdown() }
 }

@@ -20,9 +20,11 @@ public enum StopReason: String, Sendable {
 /// `checkpoint()`, `Task.checkCancellation()` and `withTaskCancellationHandler`
 /// all see it. A checkpoint costs no Redis round trip.
 public final class JobContext: Sendable {
+    /// The job as it was when this run started (params, attempt, key, worker).
     public let job: Job
     let lease: String
-    /// The store, for handlers that write their results to Redis.
+    /// The store, for handlers that write their results to Redis
+    /// (`store.redisCommand` on keys from `store.keys.app(_:)`).
     public let store: JobStore
 
     private struct State {
@@ -142,6 +144,7 @@ public final class JobContext: Sendable {
 
 /// How a handler's work ended when it returned normally.
 public enum JobResult: Sendable {
+    /// Done: `completed`.
     case completed
     /// Done, but some items failed (counted, not fatal).
     case completedWithErrors

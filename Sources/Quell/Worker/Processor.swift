@@ -49,9 +49,8 @@ final class Processor: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.log = log
-        // Blocks up to 1 s per BLMOVE: the command timeout must be longer.
-        self.blocking = RedisClient(url: store.configuration.redisURL,
-                                    options: RedisOptions(connectTimeout: 2, commandTimeout: 10, clientName: "quell-fetch"))
+        // Blocks up to 1 s per claim: the command timeout must be longer.
+        self.blocking = store.blockingClient(name: "quell-fetch", commandTimeout: 10)
     }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
@@ -107,11 +106,8 @@ final class Processor: Sendable {
     private func waitForWork() async {
         let each = settings.queues.count == 1 ? 1.0 : 0.2
         for queue in settings.queues where !isStopped {
-            let command = RedisCommand("BLMOVE", store.keys.queue(queue), store.keys.processing(settings.workerID),
-                                       "RIGHT", "LEFT", each)
             do {
-                let reply = try await blocking.send(command, timeout: each + 5)
-                if !reply.isNull { return }
+                if try await store.claim(worker: settings.workerID, queue: queue, block: each, on: blocking) { return }
             } catch {
                 if isStopped { return }
                 log("blocking fetch failed: \(error)")

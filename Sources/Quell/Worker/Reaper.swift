@@ -7,10 +7,10 @@
 /// `JobStore+Liveness`); in a worker, `beforeSweep` beats first when the
 /// last beat is overdue (after a freeze), and `ownJobs` are never judged by
 /// their own process's reaper.
-public final class Reaper: Sendable {
+package final class Reaper: Sendable {
     private let loop: PeriodicLoop
 
-    public convenience init(store: JobStore, interval: Double, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    package convenience init(store: JobStore, interval: Double, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.init(store: store, interval: interval, ownJobs: { [] }, beforeSweep: {}, log: log)
     }
 
@@ -28,8 +28,8 @@ public final class Reaper: Sendable {
         }
     }
 
-    public func start() { loop.start() }
-    public func shutdown() async { await loop.shutdown() }
+    package func start() { loop.start() }
+    package func shutdown() async { await loop.shutdown() }
 }
 
 /// Moves due delayed retries back to their queues.

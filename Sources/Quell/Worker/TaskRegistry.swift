@@ -21,6 +21,7 @@ public protocol TaskParameters: Codable, Sendable {
 }
 
 extension TaskParameters {
+    /// `TaskDefaults()`: queue `default`, 3 attempts, the adaptive timeout.
     public static var defaults: TaskDefaults { TaskDefaults() }
 }
 
@@ -35,12 +36,16 @@ public struct TaskDefaults: Sendable, Equatable {
         case fixed(Double)
     }
 
+    /// The queue jobs of the task go to.
     public var queue: String
+    /// Runs allowed before a failing job is `failed`.
     public var maxAttempts: Int
+    /// How long a job may run.
     public var timeout: Timeout
     /// Delays between retries of a failing handler; nil uses the worker's.
     public var retryBackoff: Backoff?
 
+    /// Defaults for a task; each may be overridden per enqueue (but `retryBackoff`).
     public init(queue: String = "default", maxAttempts: Int = 3, timeout: Timeout = .adaptive, retryBackoff: Backoff? = nil) {
         self.queue = queue
         self.maxAttempts = maxAttempts
@@ -63,6 +68,7 @@ public final class TaskRegistry: Sendable {
     }
     private let handlers = Mutex<[String: Entry]>([:])
 
+    /// An empty registry.
     public init() {}
 
     /// Registers the handler of a typed task.

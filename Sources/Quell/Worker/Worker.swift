@@ -19,7 +19,9 @@ import Synchronization
 public final class Worker: Sendable {
     /// How a worker runs. Defaults come from DESIGN.md "Configuration".
     public struct Options: Sendable {
+        /// The queues to take jobs from, highest priority first.
         public var queues: [String]
+        /// Jobs run at once (slots).
         public var concurrency: Int
         /// Unique per `Worker`: `host:pid:<random>` by default. Two workers in one
         /// process never share a registration, processing list or leases.
@@ -35,8 +37,10 @@ public final class Worker: Sendable {
         public var runReaper: Bool
         /// Where the worker logs (job start and end at info, failures at warning).
         public var logger: QuellLogger
+        /// Where the worker reports metrics (see `QuellMetrics`).
         public var metrics: any QuellMetrics
 
+        /// Options; the defaults are DESIGN.md's.
         public init(queues: [String] = ["default"], concurrency: Int = 4, id: String? = nil,
                     progressInterval: Double = 0.25, retryBackoff: Backoff = Backoff(base: 1, max: 300),
                     cancelPush: Bool = true, runReaper: Bool = true,
@@ -53,8 +57,11 @@ public final class Worker: Sendable {
         }
     }
 
+    /// The store it takes jobs from and reports to.
     public let store: JobStore
+    /// How it runs.
     public let options: Options
+    /// Its id (`options.id`): in its registration, leases and the jobs it runs.
     public var id: String { options.id }
     private let running = RunningJobs()
     private let processor: Processor
@@ -68,6 +75,8 @@ public final class Worker: Sendable {
     private let startedAt: Date
     private let stopRequest = ShutdownRequest()
 
+    /// A worker running `registry`'s handlers on `store`'s jobs; `run()` (or
+    /// `start()`) starts it.
     public init(store: JobStore, registry: TaskRegistry, options: Options = Options()) {
         self.store = store
         self.options = options

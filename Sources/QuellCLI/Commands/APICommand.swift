@@ -7,7 +7,7 @@ import QuellHTTP
 import QuellTerminal
 import Synchronization
 
-/// `quell api`: the HTTP/JSON API, with the shared `Reaper` running in-process.
+/// `quell api`: the HTTP/JSON API, with the reaper and janitor running in-process.
 /// Exit codes: 0 after SIGTERM/SIGINT, 1 when it cannot listen, 2 for usage
 /// (including no tokens and no `--no-auth`).
 enum APICommand {
@@ -27,10 +27,11 @@ enum APICommand {
             return error.exitCode
         }
         let store = JobStore(configuration: configuration, clientName: "quell-api")
-        defer { store.redis.close() }
-        let server = QuellAPIServer(
-            store: store,
-            configuration: QuellAPIConfiguration(http: HTTPServerConfiguration(host: o.host, port: o.port), auth: auth))
+        defer { store.close() }
+        var apiConfiguration = QuellAPIConfiguration(http: HTTPServerConfiguration(host: o.host, port: o.port), auth: auth)
+        apiConfiguration.runReaper = true
+        apiConfiguration.logger = QuellLogger { _, message, _ in printError("quell api: \(message)") }
+        let server = QuellAPIServer(store: store, configuration: apiConfiguration)
 
         // Watch for the stop signals before listening, so a signal sent as soon as the
         // "listening" line appears is never fatal.
@@ -47,14 +48,8 @@ enum APICommand {
             : "\(o.tokens.count) token(s)\(o.adminToken == nil ? "" : " and an admin token")"
         printLine("quell api: listening on http://\(displayHost(o.host)):\(server.port) (redis \(configuration.redisURL), prefix \(configuration.prefix), \(mode))")
 
-        let reaper = Reaper(store: store, interval: configuration.reaperInterval, log: { printError("quell api: \($0)") })
-        reaper.start()
-        let janitor = Janitor(store: store, log: { printError("quell api: \($0)") })
-        janitor.start()
         let signal = await stop.wait()
         printLine("quell api: \(signal == SIGINT ? "SIGINT" : "SIGTERM"), shutting down (interrupt again to exit now)")
-        await reaper.shutdown()
-        await janitor.shutdown()
         await server.shutdown(grace: .seconds(5))
         printLine("quell api: stopped")
         return 0

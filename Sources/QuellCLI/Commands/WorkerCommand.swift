@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Quell
+import QuellDemo
 
 /// `quell worker`: runs the demo tasks (and any registered ones) from the
 /// given queues until SIGTERM/SIGINT, then shuts down gracefully.
@@ -41,7 +42,7 @@ enum WorkerCommand {
         await worker.shutdown(grace: o.shutdownGraceSeconds)
         let stats = store.redis.statistics
         log("redis client: \(stats.roundTrips) round trips, \(stats.commands) commands, \(stats.connects) connects")
-        store.redis.close()
+        store.close()
         log("quell worker \(worker.id) stopped")
         return 0
     }

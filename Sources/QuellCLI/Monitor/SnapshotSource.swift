@@ -80,7 +80,7 @@ actor SnapshotSource {
         let stats = try await store.stats(tenant: nil)
         let jobs = try await loadActive(store)
         let newest = try await recentEvents(store, upTo: nil, count: max(events, scan))
-        let redisNow = try await redisTime(store)
+        let redisNow = try await store.serverTime()
         // Starts per queue over the window, or over the part the scanned events cover.
         let windowStart = redisNow.addingTimeInterval(-settings.rateWindow)
         var covered = settings.rateWindow
@@ -166,22 +166,17 @@ actor SnapshotSource {
         reloads += 1
     }
 
-    /// One pipelined round trip: `HMGET job status heartbeat_at` per running job.
+    /// One pipelined round trip (`JobStore.heartbeats`) for the running jobs' heartbeats.
     private func refreshHeartbeats() async throws(QuellError) {
         let ids = Array(active.keys)
         if ids.isEmpty { return }
-        let store = self.store
-        let commands = ids.map { RedisCommand("HMGET", store.keys.job($0), "status", "heartbeat_at") }
-        let replies = try await Self.redis { try await store.redis.pipeline(commands) }
-        for (id, reply) in zip(ids, replies) {
-            let fields = reply.array ?? []
-            guard fields.count == 2, fields[0].string != nil else {
+        let beats = try await store.heartbeats(of: ids)
+        for id in ids {
+            guard let beat = beats[id] else {
                 active[id] = nil  // deleted meanwhile
                 continue
             }
-            if let ms = fields[1].string.flatMap(Double.init) {
-                active[id]?.heartbeatAt = Date(timeIntervalSince1970: ms / 1000)
-            }
+            if let at = beat.heartbeatAt { active[id]?.heartbeatAt = at }
         }
     }
 
@@ -305,30 +300,6 @@ actor SnapshotSource {
     /// The newest `count` events up to `upTo` (inclusive; nil = the newest), newest first.
     static func recentEvents(_ store: JobStore, upTo: String?, count: Int) async throws(QuellError)
         -> [(id: String, job: Job)] {
-        let reply = try await redis {
-            try await store.redis.send(RedisCommand("XREVRANGE", store.keys.events, upTo ?? "+", "-", "COUNT", max(1, count)))
-        }
-        return try store.decodeEvents(reply).map { ($0.id, $0.job) }
-    }
-
-    /// Redis's clock (`TIME`), which stamps stream ids.
-    static func redisTime(_ store: JobStore) async throws(QuellError) -> Date {
-        let reply = try await redis { try await store.redis.send(RedisCommand("TIME")) }
-        guard let parts = reply.array, parts.count == 2, let s = parts[0].string.flatMap(Double.init),
-              let us = parts[1].string.flatMap(Double.init) else { throw .corrupt("TIME answered \(reply)") }
-        return Date(timeIntervalSince1970: s + us / 1_000_000)
-    }
-
-    /// Runs a raw Redis call, with the store's mapping of failures.
-    static func redis<T: Sendable>(_ body: @Sendable () async throws -> T) async throws(QuellError) -> T {
-        do {
-            return try await body()
-        } catch let error as QuellError {
-            throw error
-        } catch let error as RedisError {
-            throw error.isUnavailable ? .unavailable(error) : .invalid("Redis refused the request: \(error)")
-        } catch {
-            throw .corrupt("\(error)")
-        }
+        try await store.latestEvents(upTo: upTo, count: count).map { ($0.id, $0.job) }
     }
 }

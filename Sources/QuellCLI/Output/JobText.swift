@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Quell
+import QuellDemo
 import QuellTerminal
 
 /// A plain text table: a header row and aligned columns two spaces apart,
@@ -141,7 +142,7 @@ enum JobText {
         if job.type == "demo.sync", let keys {
             // The demo task writes what it synced here, so partial work is visible after a cancel.
             let source = job.params.flatMap { try? JSONValue.parse($0) }?["source"]?.stringValue ?? "inbox-1"
-            rows.append(("output", keys.demoSynced(tenant: job.tenant, source: source) + " (a set)"))
+            rows.append(("output", DemoTasks.syncedKey(keys, tenant: job.tenant, source: source) + " (a set)"))
         }
         let width = rows.map { $0.0.count }.max() ?? 0
         return rows.map { name, value in

@@ -31,7 +31,7 @@ final class APIHarness: Sendable {
 
     func stop() async {
         await api.shutdown(grace: .seconds(1))
-        store.redis.close()
+        store.close()
     }
 
     /// One request on a fresh connection. `body` is sent as `application/json` unless

@@ -1,20 +1,31 @@
 import FoundationEssentials
+import Quell
 
-/// The demo tasks the stock `quell worker` carries (DESIGN.md "Demo tasks").
+/// The demo tasks the stock `quell worker` carries (DESIGN.md "Demo tasks"),
+/// in a module of their own: the `Quell` library carries no demo code. They
+/// use only the library's public API, their own Redis writes included
+/// (`Keys.app(_:)`, `JobStore.redisCommand`).
 public enum DemoTasks {
     /// `demo.sync` parameters; all optional, defaults as in DESIGN.md.
     public struct SyncParams: Decodable, Sendable {
+        /// Items the simulated source holds.
         public var total: Int = 200
+        /// Items per batch ("conversation"); a checkpoint between batches.
         public var batch: Int = 10
+        /// Milliseconds of simulated work per item.
         public var delayMs: Double = 5
+        /// `full`, or `incremental`: stop at the first item already synced.
         public var mode: String = "full"
+        /// The share of items that fail (deterministically by name), 0…1.
         public var failRate: Double = 0
+        /// The source's name: its items and where they are written.
         public var source: String = "inbox-1"
 
         enum CodingKeys: String, CodingKey {
             case total, batch, delayMs = "delay_ms", mode, failRate = "fail_rate", source
         }
 
+        /// Decodes and validates (`total` 0…1000000, `batch` ≥ 1, `fail_rate` 0…1, …).
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             total = try c.decodeIfPresent(Int.self, forKey: .total) ?? 200
@@ -32,12 +43,15 @@ public enum DemoTasks {
         }
     }
 
+    /// `demo.sleep` parameters.
     public struct SleepParams: Decodable, Sendable {
+        /// How long to sleep, checking for cancellation every 10 ms.
         public var ms: Double = 1000
         /// Record each execution (start and end, worker, time) in Redis, so
         /// tests can prove a job never runs on two workers at once.
         public var log = false
         enum CodingKeys: String, CodingKey { case ms, log }
+        /// Decodes; both fields are optional.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             ms = try c.decodeIfPresent(Double.self, forKey: .ms) ?? 1000
@@ -45,9 +59,12 @@ public enum DemoTasks {
         }
     }
 
+    /// `demo.fail` parameters.
     public struct FailParams: Decodable, Sendable {
+        /// The error the handler throws.
         public var message: String = "demo failure"
         enum CodingKeys: String, CodingKey { case message }
+        /// Decodes; `message` is optional.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             message = try c.decodeIfPresent(String.self, forKey: .message) ?? "demo failure"
@@ -59,11 +76,12 @@ public enum DemoTasks {
     }
 
     /// The execution log of a job run by `demo.sleep` with `"log": true`:
-    /// entries `start|end WORKER MILLISECONDS`.
+    /// a list of entries `start|end WORKER MILLISECONDS`.
     public static func executionLogKey(_ store: JobStore, job id: String) -> String {
-        "\(store.keys.base):demo:executions:\(id)"
+        store.keys.app("demo:executions:\(id)")
     }
 
+    /// Parameters of a task that takes none (`demo.noop`).
     public struct NoParams: Decodable, Sendable {}
 
     /// Registers `demo.sync`, `demo.noop`, `demo.sleep` and `demo.fail`
@@ -76,7 +94,7 @@ public enum DemoTasks {
             func note(_ what: String) async throws {
                 guard p.log else { return }
                 let entry = "\(what) \(context.job.worker ?? "?") \(Int(Date().timeIntervalSince1970 * 1000))"
-                try await context.store.redis.send(RedisCommand("RPUSH", logKey, entry))
+                try await context.store.redisCommand("RPUSH", logKey, entry)
             }
             try await note("start")
             let end = Date().addingTimeInterval(p.ms / 1000)
@@ -90,9 +108,14 @@ public enum DemoTasks {
         registry.register("demo.sync", params: SyncParams.self, sync)
     }
 
-    /// Where `demo.sync` writes the ids it synced for a source.
+    /// Where `demo.sync` writes the ids it synced for a source (a set).
+    public static func syncedKey(_ keys: Keys, tenant: String, source: String) -> String {
+        keys.app("demo:synced:\(tenant):\(source)")
+    }
+
+    /// Where `demo.sync` writes the ids it synced for a source, on `store`'s keys.
     public static func syncedKey(_ store: JobStore, tenant: String, source: String) -> String {
-        store.keys.demoSynced(tenant: tenant, source: source)
+        syncedKey(store.keys, tenant: tenant, source: source)
     }
 
     /// Syncs `total` items of a deterministic source in batches ("conversations"),
@@ -100,7 +123,7 @@ public enum DemoTasks {
     /// to Redis as it completes, so partial work survives a cancel.
     static func sync(_ p: SyncParams, _ context: JobContext) async throws -> JobResult {
         let key = syncedKey(context.store, tenant: context.job.tenant, source: p.source)
-        let redis = context.store.redis
+        let store = context.store
         var synced = 0
         var failed = 0
         context.progress(stage: "listing_items", current: 0, total: p.total, counters: ["synced": 0, "failed": 0])
@@ -110,10 +133,10 @@ public enum DemoTasks {
             let end = min(p.total, index + p.batch)
             let items = (index..<end).map { itemName(p.source, $0) }
             if p.mode == "incremental" {
-                let known = try await redis.send(RedisCommand("SMISMEMBER", [key] + items.map { $0 as any RedisArgument }))
+                let known = try await store.redisCommand("SMISMEMBER", [key] + items.map { $0 as any RedisArgument })
                 if let firstKnown = (known.array ?? []).firstIndex(where: { $0.int == 1 }) {
                     let fresh = Array(items[..<firstKnown])
-                    synced += try await write(fresh, to: key, failRate: p.failRate, failed: &failed, redis: redis)
+                    synced += try await write(fresh, to: key, failRate: p.failRate, failed: &failed, store: store)
                     context.progress(stage: "up_to_date", current: index + firstKnown, counters: ["synced": synced, "failed": failed])
                     return failed > 0 ? .completedWithErrors : .completed
                 }
@@ -121,7 +144,7 @@ public enum DemoTasks {
             if p.delayMs > 0 {
                 try await Task.sleep(for: .milliseconds(Int(p.delayMs * Double(items.count))))
             }
-            synced += try await write(items, to: key, failRate: p.failRate, failed: &failed, redis: redis)
+            synced += try await write(items, to: key, failRate: p.failRate, failed: &failed, store: store)
             index = end
             context.progress(stage: "processing_items", current: index, counters: ["synced": synced, "failed": failed])
         }
@@ -130,12 +153,12 @@ public enum DemoTasks {
     }
 
     /// Writes the items that do not fail (deterministically by name) and counts the rest.
-    private static func write(_ items: [String], to key: String, failRate: Double, failed: inout Int, redis: RedisClient) async throws -> Int {
+    private static func write(_ items: [String], to key: String, failRate: Double, failed: inout Int, store: JobStore) async throws -> Int {
         var ok: [any RedisArgument] = []
         for item in items {
             if failRate > 0 && unitHash(item) < failRate { failed += 1 } else { ok.append(item) }
         }
-        if !ok.isEmpty { try await redis.send(RedisCommand("SADD", [key] + ok)) }
+        if !ok.isEmpty { try await store.redisCommand("SADD", [key] + ok) }
         return ok.count
     }
 
