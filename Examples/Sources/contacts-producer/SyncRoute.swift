@@ -31,7 +31,9 @@ struct RouteResponse {
 
     init(_ status: Int, _ body: some Encodable) {
         self.status = status
-        self.body = (try? JSONEncoder().encode(body)) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        self.body = (try? encoder.encode(body)) ?? Data()
     }
 }
 
