@@ -7,8 +7,8 @@ import Quell
 /// read by both, so they cannot disagree.
 public struct ContactsSync: TaskParameters {
     public static let taskName = "contacts.sync"
-    /// Its own queue (the worker listens to it); 3 attempts; a failing
-    /// attempt is retried after about 0.5 s, 1 s, … (at most a minute).
+    /// Its own queue (the worker must listen to it); 3 attempts; a failing
+    /// attempt is retried after 0.25–0.5 s, then 0.5–1 s, … (at most a minute).
     public static let defaults = TaskDefaults(queue: "contacts", maxAttempts: 3,
                                               retryBackoff: Backoff(base: 0.5, max: 60))
 
@@ -25,6 +25,28 @@ public struct ContactsSync: TaskParameters {
         self.simulation = simulation
     }
 
+    /// The dedupe key: one sync per account at a time.
+    public var key: String { "contacts:\(account)" }
+}
+
+extension ContactsSync {
+    /// Checks what it decodes: a job whose params do not decode fails at once
+    /// with the reason, without retries (retrying could not help).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        account = try c.decode(String.self, forKey: .account)
+        pageSize = try c.decode(Int.self, forKey: .pageSize)
+        simulation = try c.decode(Simulation.self, forKey: .simulation)
+        guard !account.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: .account, in: c, debugDescription: "account must not be empty")
+        }
+        guard (1...1000).contains(pageSize) else {
+            throw DecodingError.dataCorruptedError(forKey: .pageSize, in: c, debugDescription: "pageSize must be 1…1000")
+        }
+    }
+}
+
+extension ContactsSync {
     /// The knobs of `FakeContactsRemote`.
     public struct Simulation: Codable, Sendable {
         /// How many contacts the account has.
@@ -41,22 +63,4 @@ public struct ContactsSync: TaskParameters {
             self.transientFailures = transientFailures
         }
     }
-
-    /// Checks what it decodes: a job whose params do not decode fails at once
-    /// with the reason, without retries (retrying could not help).
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        account = try c.decode(String.self, forKey: .account)
-        pageSize = try c.decode(Int.self, forKey: .pageSize)
-        simulation = try c.decode(Simulation.self, forKey: .simulation)
-        guard !account.isEmpty else {
-            throw DecodingError.dataCorruptedError(forKey: .account, in: c, debugDescription: "account must not be empty")
-        }
-        guard (1...1000).contains(pageSize) else {
-            throw DecodingError.dataCorruptedError(forKey: .pageSize, in: c, debugDescription: "pageSize must be 1…1000")
-        }
-    }
-
-    /// The dedupe key: one sync per account at a time.
-    public var key: String { "contacts:\(account)" }
 }
