@@ -28,13 +28,10 @@ public enum ContactsSyncTask {
             try context.checkpoint()              // a cancel, the deadline or a shutdown stops here
             let page = try await remote.page(account: params.account, offset: start, limit: params.pageSize,
                                              simulation: params.simulation)
-            for contact in page.contacts {
-                if contact.email != nil && book.insert(contact, tenant: tenant, account: params.account) {
-                    imported += 1
-                } else {
-                    skipped += 1
-                }
-            }
+            let withEmail = page.contacts.filter { $0.email != nil }
+            let added = try await blocking { book.insert(withEmail, tenant: tenant, account: params.account) }
+            imported += added
+            skipped += page.contacts.count - added
             offset = page.next
             context.progress(stage: "importing", current: start + page.contacts.count, total: page.total,
                              counters: ["imported": imported, "skipped": skipped])
