@@ -31,6 +31,11 @@ struct LibraryWorkerTests {
         static let taskName = "test.forever"
     }
 
+    struct Gone: TaskParameters {
+        static let taskName = "test.gone"
+        static let defaults = TaskDefaults(maxAttempts: 5)
+    }
+
     /// Per-test world: a store, a registry with the tasks, what handlers saw.
     final class World: Sendable {
         let store: JobStore
@@ -62,6 +67,7 @@ struct LibraryWorkerTests {
                 if context.job.attempt <= p.failures { throw FlakyFailure() }
                 return .completed
             }
+            registry.register(Gone.self) { _, _ in throw PermanentFailure("account deleted upstream") }
             registry.register(Forever.self) { _, context in
                 while true {  // runs until told to stop
                     try context.checkpoint()
@@ -228,6 +234,24 @@ struct LibraryWorkerTests {
         #expect(try await w.store.waitForJob(long.id) { $0.status.isTerminal }.status == .cancelled)
         owner.cancel()
         await owner.value
+    }
+
+    @Test func aPermanentFailureFailsAtOnceWithoutRetries() async throws {
+        let w = World("lib-permanent")
+        let worker = w.worker()
+        let run = Task { await worker.run() }
+        let job = try await w.store.enqueue(Gone())
+        let final = try await w.store.waitForJob(job.id) { $0.status.isTerminal }
+        #expect(final.status == .failed && final.attempt == 1 && final.maxAttempts == 5)
+        #expect(final.error == "account deleted upstream")
+        run.cancel()
+        await run.value
+    }
+
+    @Test func workerOptionsFromTheSettings() throws {
+        let settings = try QuellSettings.read(["QUELL_QUEUES": "mail,bulk", "QUELL_CONCURRENCY": "12"])
+        let options = Worker.Options(settings: settings)
+        #expect(options.queues == ["mail", "bulk"] && options.concurrency == 12)
     }
 
     @Test func registeringATypeTwiceIsRefused() throws {

@@ -22,11 +22,19 @@ public enum LogLevel: Int, Sendable, Comparable, CustomStringConvertible {
 
 /// Where the worker logs: level, message and metadata. Records about a job
 /// always carry `job_id`, `job_type`, `tenant`, `attempt` and `worker`, and
-/// `key` when the job has one. A bridge to swift-log is a few lines:
+/// `key` when the job has one. A bridge to swift-log is a few lines
+/// (docs/library.md has it whole):
 ///
 ///     let logger = Logger(label: "quell")
 ///     let sink = QuellLogger { level, message, metadata in
-///         logger.log(level: .init(level), "\(message)", metadata: metadata.mapValues { .string($0) })
+///         let swiftLevel: Logger.Level = switch level {
+///         case .debug: .debug
+///         case .info: .info
+///         case .notice: .notice
+///         case .warning: .warning
+///         case .error: .error
+///         }
+///         logger.log(level: swiftLevel, "\(message)", metadata: metadata.mapValues { .string($0) })
 ///     }
 public struct QuellLogger: Sendable {
     /// What receives each record.

@@ -151,6 +151,20 @@ public enum JobResult: Sendable {
 }
 
 /// A job whose payload cannot be decoded: failed at once, never retried.
+/// Thrown by a handler to fail its job at once, without the retries that
+/// are left (a retry cannot help: the account is gone, the input is invalid).
+///
+///     guard let account = try await remote.account(id) else {
+///         throw PermanentFailure("account \(id) no longer exists")
+///     }
+public struct PermanentFailure: Error, CustomStringConvertible, Sendable {
+    /// The job's `error` text.
+    public let message: String
+    /// A failure with `message` as the job's error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 struct PayloadError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }

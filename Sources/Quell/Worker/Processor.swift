@@ -180,6 +180,9 @@ final class Processor: Sendable {
             return .finish(result == .completed ? .completed : .completedWithErrors, error: nil)
         } catch let error as PayloadError {
             return .finish(.failed, error: error.message)
+        } catch let error as PermanentFailure {
+            if context.stopReason == .lost { return .none }
+            return .finish(.failed, error: error.message)
         } catch {
             switch context.stopReason {
             case .cancel: return .confirmCancel

@@ -55,6 +55,14 @@ public final class Worker: Sendable {
             self.logger = logger
             self.metrics = metrics
         }
+
+        /// Options with the queues and slots of `settings` (`QUELL_QUEUES`,
+        /// `QUELL_CONCURRENCY`), the rest as given.
+        public init(settings: QuellSettings, id: String? = nil, logger: QuellLogger = .none,
+                    metrics: any QuellMetrics = NoMetrics()) {
+            self.init(queues: settings.worker.queues, concurrency: settings.worker.concurrency, id: id,
+                      logger: logger, metrics: metrics)
+        }
     }
 
     /// The store it takes jobs from and reports to.
