@@ -118,20 +118,43 @@ public enum DemoTasks {
         syncedKey(store.keys, tenant: tenant, source: source)
     }
 
+    /// Where `demo.sync` counts the items it fetched from a source (a fake
+    /// source's reads: a sync resumed from its cursor does not fetch again
+    /// what it had synced).
+    public static func readsKey(_ keys: Keys, tenant: String, source: String) -> String {
+        keys.app("demo:reads:\(tenant):\(source)")
+    }
+
+    /// Where a `demo.sync` run has got to: the next item to fetch.
+    struct SyncCursor: Codable, Sendable {
+        var next: Int
+    }
+
     /// Syncs `total` items of a deterministic source in batches ("conversations"),
     /// checking for cancellation between batches. Each batch's items are written
-    /// to Redis as it completes, so partial work survives a cancel.
+    /// to Redis as it completes, so partial work survives a cancel, and a
+    /// checkpoint cursor is saved after each batch: a retry or a recovery after
+    /// a crash continues after the last saved batch, with its counters.
     static func sync(_ p: SyncParams, _ context: JobContext) async throws -> JobResult {
         let key = syncedKey(context.store, tenant: context.job.tenant, source: p.source)
+        let reads = readsKey(context.store.keys, tenant: context.job.tenant, source: p.source)
         let store = context.store
         var synced = 0
         var failed = 0
-        context.progress(stage: "listing_items", current: 0, total: p.total, counters: ["synced": 0, "failed": 0])
         var index = 0
+        if let resumed = try context.cursor(as: SyncCursor.self) {
+            index = resumed.next
+            synced = context.currentProgress.counters["synced"] ?? 0
+            failed = context.currentProgress.counters["failed"] ?? 0
+            context.progress(stage: "resumed", current: index, total: p.total)
+        } else {
+            context.progress(stage: "listing_items", current: 0, total: p.total, counters: ["synced": 0, "failed": 0])
+        }
         while index < p.total {
             try context.checkpoint()
             let end = min(p.total, index + p.batch)
             let items = (index..<end).map { itemName(p.source, $0) }
+            try await store.redisCommand("INCRBY", reads, items.count)
             if p.mode == "incremental" {
                 let known = try await store.redisCommand("SMISMEMBER", [key] + items.map { $0 as any RedisArgument })
                 if let firstKnown = (known.array ?? []).firstIndex(where: { $0.int == 1 }) {
@@ -147,6 +170,7 @@ public enum DemoTasks {
             synced += try await write(items, to: key, failRate: p.failRate, failed: &failed, store: store)
             index = end
             context.progress(stage: "processing_items", current: index, counters: ["synced": synced, "failed": failed])
+            try await context.saveCursor(SyncCursor(next: index))
         }
         context.progress(stage: "done")
         return failed > 0 ? .completedWithErrors : .completed

@@ -3,7 +3,9 @@
 -- KEYS: none (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms,
 --       5-8 timeout base / per-item / min / max seconds,
---       then 4 per job: id, lease, progress JSON, total ('' = unchanged)
+--       then 5 per job: id, lease, progress JSON, total ('' = unchanged),
+--       cursor JSON ('' = unchanged) — written in the same HSET as the
+--       progress, so a saved cursor and its counters never disagree
 -- Only a running job is written: progress never turns `cancelling` back into
 -- `running` (invariant 1). A new total recomputes the adaptive deadline.
 -- Returns one entry per job, in order:
@@ -16,8 +18,8 @@
 local stale = tonumber(ARGV[4])
 local tbase, tper, tmin, tmax = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local out = {}
-for i = 9, #ARGV, 4 do
-  local id, lease, progress, total = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+for i = 9, #ARGV, 5 do
+  local id, lease, progress, total, cursor = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local j = load(id)
   if not j or j.lease ~= lease or TERMINAL[j.status] then
     out[#out + 1] = {'lost'}
@@ -27,6 +29,7 @@ for i = 9, #ARGV, 4 do
     out[#out + 1] = {'lost'}
   else
     local changed = {progress = progress, heartbeat_at = ARGV[2]}
+    if cursor ~= '' then changed.cursor = cursor end
     if total ~= '' and total ~= j.total then
       local seconds = allowed_seconds(j, total, tbase, tper, tmin, tmax)
       changed.total = total

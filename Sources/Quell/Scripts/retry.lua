@@ -5,12 +5,12 @@
 -- KEYS: none (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 job id, 5 lease, 6 delay ms,
 --       7 error text, 8 progress JSON ('' = keep), 9 refund ('1' = the attempt
---       does not count)
+--       does not count), 10 cursor JSON ('' = keep): the next attempt resumes from it
 -- Only from running: a job being cancelled is confirmed cancelled instead.
 -- Returns 'ok' | 'cancel' (cancelling: confirm instead) | 'terminal' | 'lost'
 -- Events: one (status queued, attempt as it will count).
 
-local id, lease, delay, err, progress, refund = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
+local id, lease, delay, err, progress, refund, cursor = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9], ARGV[10] or ''
 local j = load(id)
 if not j then return 'lost' end
 if TERMINAL[j.status] then return 'terminal' end
@@ -19,6 +19,7 @@ if j.status == 'cancelling' then return 'cancel' end
 if j.status ~= 'running' then return 'lost' end
 local changed = {worker = '', lease = '', heartbeat_at = '', deadline_at = '', error = err}
 if progress ~= '' then changed.progress = progress end
+if cursor ~= '' then changed.cursor = cursor end
 if refund == '1' then changed.attempt = tostring(math.max(0, tonumber(j.attempt) - 1)) end
 set_status(j, changed, 'queued')
 redis.call('ZREM', K_ACTIVE, id)

@@ -9,7 +9,9 @@
 -- whose job is not `queued` any more (cancelled while queued, deleted) is
 -- dropped: revoked jobs never start, however they were fetched (invariant 4).
 -- Returns one entry per id taken:
---   {'job', lease, <packed job>, params}   started: status running
+--   {'job', lease, <packed job>, params, cursor}   started: status running;
+--       a job with a saved cursor (a retry, a recovery) keeps its progress and
+--       counters as saved with that cursor, and the handler continues from it
 --   {'skip', id, reason}                              not started
 -- Events: 'running' per started job.
 
@@ -47,12 +49,12 @@ for n, id in ipairs(ids) do
     local seconds = allowed_seconds(j, j.total, tbase, tper, tmin, tmax)
     local changed = {attempt = tostring(tonumber(j.attempt) + 1), started_at = ARGV[2],
       heartbeat_at = ARGV[2], worker = worker, lease = lease_prefix .. n,
-      deadline_at = tostring(NOW + math.floor(seconds * 1000)), expected = tostring(seconds),
-      progress = ''}
+      deadline_at = tostring(NOW + math.floor(seconds * 1000)), expected = tostring(seconds)}
+    if j.cursor == '' then changed.progress = '' end
     set_status(j, changed, 'running')
     local packed = emit(j, changed)
     defer('ZADD', K_ACTIVE, reap_at(j, stale), id)
-    out[#out + 1] = {'job', j.lease, packed, j.params}
+    out[#out + 1] = {'job', j.lease, packed, j.params, j.cursor}
   end
 end
 return out

@@ -5,6 +5,9 @@ import FoundationEssentials
 package struct StartedJob: Sendable {
     package let job: Job
     package let lease: String
+    /// The checkpoint cursor saved by an earlier run (JSON), if any: the
+    /// handler continues from it, with the counters saved with it.
+    package var cursor: String? = nil
 }
 
 /// How a run ended, as the worker reports it to `finish`.
@@ -30,11 +33,14 @@ package struct ProgressReport: Sendable {
     package var id: String
     package var lease: String
     package var progress: JobProgress
+    /// A checkpoint cursor (JSON) saved with this progress, atomically; nil keeps the last one.
+    package var cursor: String?
 
-    package init(id: String, lease: String, progress: JobProgress) {
+    package init(id: String, lease: String, progress: JobProgress, cursor: String? = nil) {
         self.id = id
         self.lease = lease
         self.progress = progress
+        self.cursor = cursor
     }
 }
 
@@ -86,9 +92,10 @@ extension JobStore {
         var skipped: [(String, String)] = []
         for entry in reply.array ?? [] {
             guard let parts = entry.array, let kind = parts.first?.string else { continue }
-            if kind == "job", parts.count == 4, let lease = parts[1].string {
+            if kind == "job", parts.count == 5, let lease = parts[1].string {
                 let job = try decodePacked(.array([parts[2], parts[3]]))
-                started.append(StartedJob(job: job, lease: lease))
+                let cursor = parts[4].string.flatMap { $0.isEmpty ? nil : $0 }
+                started.append(StartedJob(job: job, lease: lease, cursor: cursor))
             } else if kind == "skip", parts.count == 3 {
                 skipped.append((parts[1].string ?? "?", parts[2].string ?? "?"))
             }
@@ -122,7 +129,7 @@ extension JobStore {
         var arguments = header(nowMS)
         arguments += [staleMS, t.base, t.perItem, t.minimum, t.maximum] as [any RedisArgument]
         for r in reports {
-            arguments += [r.id, r.lease, r.progress.json, r.progress.total.map(String.init) ?? ""] as [any RedisArgument]
+            arguments += [r.id, r.lease, r.progress.json, r.progress.total.map(String.init) ?? "", r.cursor ?? ""] as [any RedisArgument]
         }
         let reply = try await mapped { try await redis.run(Scripts.progress, keys: [], arguments: arguments) }
         let entries = try expectArray(reply, count: reports.count, "progress")
@@ -168,9 +175,10 @@ extension JobStore {
     /// (attempt counted), or at once at the front without spending the attempt
     /// (`refund`, for shutdown). `.cancel` means it is being cancelled: confirm instead.
     package func retry(id: String, lease: String, delay: Double, error: String, progress: JobProgress?,
-                      refund: Bool) async throws(QuellError) -> JobSignal {
+                      refund: Bool, cursor: String? = nil) async throws(QuellError) -> JobSignal {
         var arguments = header(nowMS)
-        arguments += [id, lease, Int(delay * 1000), Job.fieldText(error), progress?.json ?? "", refund ? "1" : "0"] as [any RedisArgument]
+        arguments += [id, lease, Int(delay * 1000), Job.fieldText(error), progress?.json ?? "", refund ? "1" : "0",
+                      cursor ?? ""] as [any RedisArgument]
         let reply = try await mapped { try await redis.run(Scripts.retry, keys: [], arguments: arguments) }
         switch reply.string {
         case "ok": return .ok

@@ -32,6 +32,14 @@ public final class JobContext: Sendable {
         var deadline: Date?
         var progress = JobProgress()
         var dirty = false
+        /// The checkpoint cursor (JSON): the one this run started from, then the last saved.
+        var cursor: String?
+        /// The cursor saved since the last progress write.
+        var unsentCursor: String?
+        /// Counts saved cursors; `writtenCursor` is the count Redis has confirmed.
+        var savedCursor = 0
+        var writtenCursor = 0
+        var cursorWaiters: [(generation: Int, continuation: CheckedContinuation<Void, Never>)] = []
         /// When the last heartbeat that Redis confirmed for this run was sent.
         var leaseConfirmedAt: Date
     }
@@ -39,15 +47,91 @@ public final class JobContext: Sendable {
     private let clock: any QuellClock
     private let staleAfter: Double
     private let leaseExpired: @Sendable () -> Void
+    private let cursorSaved: @Sendable () -> Void
 
-    init(job: Job, lease: String, store: JobStore, leaseExpired: @escaping @Sendable () -> Void = {}) {
+    init(job: Job, lease: String, store: JobStore, cursor: String? = nil,
+         leaseExpired: @escaping @Sendable () -> Void = {}, cursorSaved: @escaping @Sendable () -> Void = {}) {
         self.job = job
         self.lease = lease
         self.store = store
         self.clock = store.clock
         self.staleAfter = store.configuration.staleAfter
         self.leaseExpired = leaseExpired
-        self.state = Mutex(State(deadline: job.deadlineAt, leaseConfirmedAt: job.startedAt ?? store.clock.now()))
+        self.cursorSaved = cursorSaved
+        var initial = State(deadline: job.deadlineAt, leaseConfirmedAt: job.startedAt ?? store.clock.now())
+        if let cursor {
+            // Resuming: the counters as they were saved with this cursor.
+            initial.cursor = cursor
+            initial.progress = job.progress ?? JobProgress()
+        }
+        self.state = Mutex(initial)
+    }
+
+    /// The largest cursor `saveCursor` accepts, as JSON.
+    public static let maxCursorBytes = 16 * 1024
+
+    /// The checkpoint cursor saved by an earlier run of this job (a retry, a
+    /// recovery after its worker died) — or by this run — decoded as `C`;
+    /// nil when there is none. A handler that finds one continues from it:
+    /// the counters (`currentProgress`) are those saved with it.
+    public func cursor<C: Decodable>(as type: C.Type = C.self) throws -> C? {
+        guard let text = state.withLock({ $0.cursor }) else { return nil }
+        do {
+            return try JSONDecoder().decode(C.self, from: Data(text.utf8))
+        } catch {
+            throw QuellError.invalid("the saved cursor does not decode as \(C.self): \(TaskRegistry.describe(error))")
+        }
+    }
+
+    /// Saves where the work has got to (a page token, the last id done), and
+    /// returns once Redis has it: written with the progress, in the same Redis
+    /// write as the counters, so cursor and counters never disagree (writes of
+    /// many jobs still share one call). Call it after the counters of the work
+    /// it covers are reported; a run that dies after it redoes nothing before
+    /// it. At most `maxCursorBytes` of JSON. Returns early (without waiting)
+    /// once the job is being stopped: the next `checkpoint()` throws.
+    public func saveCursor<C: Encodable>(_ cursor: C) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        do {
+            data = try encoder.encode(cursor)
+        } catch {
+            throw QuellError.invalid("cannot encode the cursor: \(error)")
+        }
+        guard data.count <= Self.maxCursorBytes else {
+            throw QuellError.invalid("a cursor is at most \(Self.maxCursorBytes) bytes of JSON, this one is \(data.count)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let generation = state.withLock { s -> Int in
+            s.cursor = text
+            s.unsentCursor = text
+            s.dirty = true
+            s.savedCursor += 1
+            return s.savedCursor
+        }
+        cursorSaved()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.writtenCursor >= generation || s.stop != nil { return true }
+                s.cursorWaiters.append((generation, c))
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Redis has the cursors saved up to `generation` (or the job is stopping:
+    /// `generation` nil releases every waiter).
+    func cursorWritten(upTo generation: Int?) {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            if let generation { s.writtenCursor = max(s.writtenCursor, generation) }
+            let limit = generation == nil ? Int.max : s.writtenCursor
+            let ready = s.cursorWaiters.filter { $0.generation <= limit }.map(\.continuation)
+            s.cursorWaiters.removeAll { $0.generation <= limit }
+            return ready
+        }
+        for c in ready { c.resume() }
     }
 
     /// Throws `CancellationError` if the job was cancelled, is past its
@@ -110,11 +194,13 @@ public final class JobContext: Sendable {
     /// this call set it.
     @discardableResult
     func requestStop(_ reason: StopReason) -> Bool {
-        state.withLock { s in
+        let set = state.withLock { s -> Bool in
             if s.stop != nil { return false }
             s.stop = reason
             return true
         }
+        if set { cursorWritten(upTo: nil) }
+        return set
     }
 
     func updateDeadline(_ deadline: Date?) {
@@ -129,17 +215,28 @@ public final class JobContext: Sendable {
         state.withLock { s in if sentAt > s.leaseConfirmedAt { s.leaseConfirmedAt = sentAt } }
     }
 
-    /// The progress to write, if it changed since the last call.
-    func takeDirtyProgress() -> JobProgress? {
+    /// The progress to write, with the cursor saved since the last write (and
+    /// its generation), if anything changed since the last call.
+    func takeDirtyProgress() -> (progress: JobProgress, cursor: String?, generation: Int)? {
         state.withLock { s in
             guard s.dirty else { return nil }
             s.dirty = false
-            return s.progress
+            let cursor = s.unsentCursor
+            s.unsentCursor = nil
+            return (s.progress, cursor, s.savedCursor)
         }
     }
 
-    /// Marks progress unwritten again (a write failed).
-    func markDirty() { state.withLock { $0.dirty = true } }
+    /// Marks progress unwritten again (a write failed), with its cursor.
+    func markDirty(cursor: String?) {
+        state.withLock { s in
+            s.dirty = true
+            if s.unsentCursor == nil { s.unsentCursor = cursor }
+        }
+    }
+
+    /// The latest cursor (for the outcome writer: a retry resumes from it).
+    var latestCursor: String? { state.withLock { $0.cursor } }
 }
 
 /// How a handler's work ended when it returned normally.

@@ -51,7 +51,8 @@ final class OutcomeWriter: Sendable {
             await confirm(id: id, lease: lease, progress: progress)
         case .retry(let delay, let error, let refund):
             let signal = await persistently("retry \(id)") {
-                try await store.retry(id: id, lease: lease, delay: delay, error: error, progress: progress, refund: refund)
+                try await store.retry(id: id, lease: lease, delay: delay, error: error, progress: progress, refund: refund,
+                                      cursor: context.latestCursor)
             }
             if signal == .cancel { await confirm(id: id, lease: lease, progress: progress) }
         case .none:

@@ -119,8 +119,8 @@ final class Processor: Sendable {
 
     private func launch(_ started: StartedJob) {
         let running = self.running
-        let context = JobContext(job: started.job, lease: started.lease, store: store,
-                                 leaseExpired: { running.leaseExpired() })
+        let context = JobContext(job: started.job, lease: started.lease, store: store, cursor: started.cursor,
+                                 leaseExpired: { running.leaseExpired() }, cursorSaved: { running.cursorSaved() })
         running.add(context)
         let job = started.job
         var metadata = QuellLogger.metadata(job, worker: settings.workerID)

@@ -9,17 +9,21 @@ final class ProgressWriter: Sendable {
             let dirty = running.contexts.compactMap { c in c.takeDirtyProgress().map { (c, $0) } }
             if dirty.isEmpty { return }
             do {
-                let answers = try await store.progress(dirty.map { ProgressReport(id: $0.0.job.id, lease: $0.0.lease, progress: $0.1) })
-                for ((context, _), answer) in zip(dirty, answers) {
+                let answers = try await store.progress(dirty.map {
+                    ProgressReport(id: $0.0.job.id, lease: $0.0.lease, progress: $0.1.progress, cursor: $0.1.cursor)
+                })
+                for ((context, taken), answer) in zip(dirty, answers) {
                     switch answer.signal {
-                    case .ok: context.updateDeadline(answer.deadline)
+                    case .ok:
+                        context.updateDeadline(answer.deadline)
+                        context.cursorWritten(upTo: taken.generation)
                     case .cancel: running.stop(context.job.id, reason: .cancel)
                     case .lost, .terminal: running.stop(context.job.id, reason: .lost)
                     case .deadline: running.stop(context.job.id, reason: .deadline)
                     }
                 }
             } catch {
-                for (context, _) in dirty { context.markDirty() }
+                for (context, taken) in dirty { context.markDirty(cursor: taken.cursor) }
                 log("progress write failed: \(error)")
             }
         }

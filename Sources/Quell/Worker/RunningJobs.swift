@@ -19,6 +19,15 @@ final class RunningJobs: Sendable {
 
     func leaseExpired() { leaseExpiredHandler.withLock { $0 }?() }
 
+    private let cursorSavedHandler = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// What to do when a handler saves a cursor (the progress writer writes at once).
+    func onCursorSaved(_ handler: @escaping @Sendable () -> Void) {
+        cursorSavedHandler.withLock { $0 = handler }
+    }
+
+    func cursorSaved() { cursorSavedHandler.withLock { $0 }?() }
+
     /// Ids of the jobs held here (running, or with an outcome being written).
     var ids: [String] { entries.withLock { Array($0.keys) } }
 

@@ -107,6 +107,8 @@ public final class Worker: Sendable {
         progressWriter = ProgressWriter(store: store, running: running, interval: options.progressInterval, log: log)
         let heartbeater = self.heartbeater
         running.onLeaseExpired { heartbeater.beatNow() }
+        let progressWriter = self.progressWriter
+        running.onCursorSaved { progressWriter.flushNow() }
         let reaperLog: @Sendable (String) -> Void = { logger.log(.notice, $0, ["worker": options.id]) }
         reaper = options.runReaper
             ? Reaper(store: store, interval: store.configuration.reaperInterval, ownJobs: { running.ids },
