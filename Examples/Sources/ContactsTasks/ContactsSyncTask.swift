@@ -7,8 +7,10 @@ import Quell
 /// already there), then `done`. Between pages it calls `checkpoint()`, so a
 /// cancel stops it there with the counters of the pages it finished; a cancel
 /// that arrives while a page is being fetched cancels that request at once.
-/// A remote failure is thrown: the worker retries the job (`ContactsSync.defaults`),
-/// and the new attempt starts over — contacts already imported count as skipped.
+/// After each page it saves a checkpoint cursor (the next offset) with the
+/// counters: a remote failure is thrown and the worker retries the job
+/// (`ContactsSync.defaults`), and the new attempt — like a recovery after the
+/// worker died — continues after the last saved page.
 public enum ContactsSyncTask {
     /// Registers the handler with what it needs, captured here.
     public static func register(in registry: TaskRegistry, remote: FakeContactsRemote, book: AddressBook) {
@@ -20,10 +22,12 @@ public enum ContactsSyncTask {
     static func sync(_ params: ContactsSync, context: JobContext, remote: FakeContactsRemote,
                      book: AddressBook) async throws -> JobResult {
         let tenant = context.job.tenant
-        var imported = 0
-        var skipped = 0
-        context.progress(stage: "connecting", counters: ["imported": 0, "skipped": 0])
-        var offset: Int? = 0
+        // A retry, or a recovery after the worker died, continues after the last
+        // saved page, with the counters saved with it.
+        var offset: Int? = try context.cursor(as: ContactsCursor.self)?.offset ?? 0
+        var imported = context.currentProgress.counters["imported"] ?? 0
+        var skipped = context.currentProgress.counters["skipped"] ?? 0
+        if offset == 0 { context.progress(stage: "connecting", counters: ["imported": 0, "skipped": 0]) }
         while let start = offset {
             try context.checkpoint()              // a cancel, the deadline or a shutdown stops here
             let page = try await remote.page(account: params.account, offset: start, limit: params.pageSize,
@@ -35,8 +39,14 @@ public enum ContactsSyncTask {
             offset = page.next
             context.progress(stage: "importing", current: start + page.contacts.count, total: page.total,
                              counters: ["imported": imported, "skipped": skipped])
+            if let next = offset { try await context.saveCursor(ContactsCursor(offset: next)) }
         }
         context.progress(stage: "done")
         return .completed
     }
+}
+
+/// Where a contacts sync has got to: the offset of the next page.
+struct ContactsCursor: Codable, Sendable {
+    var offset: Int
 }
