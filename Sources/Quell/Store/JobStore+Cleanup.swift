@@ -23,12 +23,14 @@ extension JobStore {
         return deleted
     }
 
-    /// Whether any key exists under this store's prefix.
-    package func holdsAnyKeys() async throws(QuellError) -> Bool {
+    /// Whether any key exists under this store's prefix — besides, with
+    /// `ignoringLiveness`, the liveness record every store writes as it
+    /// connects (so a prefix nobody used reads as empty to a store on it).
+    package func holdsAnyKeys(ignoringLiveness: Bool = false) async throws(QuellError) -> Bool {
         var cursor = "0"
         repeat {
             let (next, found) = try await scanPage(cursor)
-            if !found.isEmpty { return true }
+            if found.contains(where: { !ignoringLiveness || $0 != keys.liveness }) { return true }
             cursor = next
         } while cursor != "0"
         return false

@@ -48,6 +48,9 @@ public struct Keys: Sendable, Equatable {
     public var workers: String { "\(base):workers" }
     /// Hash: a worker's registration (queues, slots, busy, started_at, last_beat).
     public func worker(_ id: String) -> String { "\(base):worker:\(id)" }
+    /// Hash: `run_id` of the Redis last seen and when verdicts resume (written by
+    /// `resume.lua` on every connect; see JobStore+Liveness).
+    public var liveness: String { "\(base):liveness" }
     /// Set: `demo.sync` output, the items synced for a source (see DemoTasks).
     public func demoSynced(tenant: String, source: String) -> String { "\(base):demo:synced:\(tenant):\(source)" }
 }
