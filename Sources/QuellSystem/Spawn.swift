@@ -13,10 +13,13 @@ public struct SpawnError: Error, CustomStringConvertible {
 ///   keeps that connection open after its owner closes it (glibc's
 ///   addclosefrom_np is not visible from Swift; what is open now is closed);
 /// - standard input from /dev/null; output to `outputPath` (appended, or
-///   truncated first), error to `errorPath` or joined to output.
+///   truncated first), error to `errorPath` or joined to output;
+/// - with `ownProcessGroup`, a process group of its own, so a Ctrl-C at the
+///   terminal reaches only the parent, which then stops its children in order.
 /// Returns the child's pid.
 public func spawnProcess(_ path: String, _ arguments: [String], environment: [String: String],
-                         outputPath: String? = nil, errorPath: String? = nil, truncate: Bool = false) throws(SpawnError) -> pid_t {
+                         outputPath: String? = nil, errorPath: String? = nil, truncate: Bool = false,
+                         ownProcessGroup: Bool = false) throws(SpawnError) -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -43,7 +46,12 @@ public func spawnProcess(_ path: String, _ arguments: [String], environment: [St
     sigdelset(&all, SIGKILL)
     sigdelset(&all, SIGSTOP)
     posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+    if ownProcessGroup {
+        posix_spawnattr_setpgroup(&attributes, 0)
+        flags |= POSIX_SPAWN_SETPGROUP
+    }
+    posix_spawnattr_setflags(&attributes, Int16(flags))
 
     var cArgs = ([path] + arguments).map { strdup($0) } + [nil]
     var cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]

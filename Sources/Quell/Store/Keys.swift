@@ -56,4 +56,7 @@ public struct Keys: Sendable, Equatable {
     /// with them), and the `app:` segment keeps it clear of every name Quell
     /// itself uses. Run commands on it with `JobStore.redisCommand`.
     public func app(_ name: String) -> String { "\(base):app:\(name)" }
+    /// Hash: `run_id` of the Redis last seen and when verdicts resume (written by
+    /// `liveness.lua` on every connect; see JobStore+Liveness).
+    package var liveness: String { "\(base):liveness" }
 }

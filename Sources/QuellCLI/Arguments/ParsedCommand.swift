@@ -160,6 +160,13 @@ public struct DemoOptions: Sendable, Equatable {
     public var prefix: String
     public var host: String
     public var port: Int
+    /// `--prefix` was on the command line. Without it, a demo on a given
+    /// Redis uses a prefix of its own (`quell-demo-<random>`), never `QUELL_PREFIX`
+    /// (the demo deletes its prefix's keys when it ends).
+    public var prefixOnCommandLine = false
+    /// `--exit`: stop everything and exit when the story ends (without a
+    /// terminal the demo always does).
+    public var exit = false
 }
 
 /// The job statuses, as spelled in Redis and JSON.

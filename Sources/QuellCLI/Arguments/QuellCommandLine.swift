@@ -138,11 +138,16 @@ public enum QuellCommandLine {
     static let demo = CommandSpec(
         name: "demo",
         summary: "Run the demo: redis, an api, two workers, demo syncs, a cancel, the monitor.",
-        discussion: "Starts a private redis-server unless --redis (or QUELL_REDIS_URL) is given.",
+        discussion: "Starts a private redis-server unless --redis (or QUELL_REDIS_URL) is given; on that Redis it "
+            + "uses a prefix of its own (quell-demo-<random>, or --prefix when no keys are under it yet) and deletes "
+            + "that prefix's keys when it ends. On a terminal the monitor shows the story and stays after it "
+            + "(q or Ctrl-C stops everything); without one the story prints as lines and the demo ends with it. "
+            + "Exit codes: 0 every step as expected, 1 a step was not, 2 usage, 3 Redis unreachable.",
         options: [
             OptionSpec.value("redis", placeholder: "URL", help: "use this Redis instead of a private redis-server",
                              environment: Setting.redis.environment),
             .setting(.prefix), .setting(.host), .setting(.port),
+            .flag("exit", help: "stop everything and exit when the story ends"),
         ]
     )
 
@@ -213,7 +218,9 @@ public enum QuellCommandLine {
                 redisURL: try r.raw("redis").map { found throws(UsageError) in try r.redisURL(found) },
                 prefix: try nonEmpty(r, "prefix"),
                 host: try nonEmpty(r, "host"),
-                port: try r.integer("port", in: 0...65_535)!
+                port: try r.integer("port", in: 0...65_535)!,
+                prefixOnCommandLine: r.arguments.values["prefix"] != nil,
+                exit: try r.flag("exit")
             ))
         default:
             throw r.error("unknown command")

@@ -21,20 +21,31 @@ enum LiveMonitor {
         case trouble(String)
         /// A note for the prompt line (a cancel's outcome).
         case notice(String)
+        /// A note kept on the prompt line until the next one (`quell demo`'s story).
+        case story(String)
+        /// End the monitor, as `q` does.
+        case quit
     }
 
     /// Seconds between two refreshes.
     static let interval: Duration = .milliseconds(250)
 
-    /// Runs until `q` or Ctrl-C. The first snapshot is read before the
-    /// terminal is touched, so an unreachable Redis is a plain error (exit 3).
-    static func run(store: JobStore, settings: SnapshotSource.Settings, color: Bool) async throws {
+    /// Runs until `q` or Ctrl-C, or `.quit` from `external`. The first
+    /// snapshot is read before the terminal is touched, so an unreachable
+    /// Redis is a plain error (exit 3).
+    ///
+    /// `external` feeds inputs from outside (the demo's story lines, and its
+    /// end). On SIGINT/SIGTERM/SIGHUP the terminal is restored; then the
+    /// process dies of that signal, or, with `onSignal`, that runs instead
+    /// (and the monitor is left to end by `.quit`).
+    static func run(store: JobStore, settings: SnapshotSource.Settings, color: Bool,
+                    external: AsyncStream<Input>? = nil, onSignal: (@Sendable (Int32) -> Void)? = nil) async throws {
         let source = SnapshotSource(store: store, settings: settings)
         let first = try await source.start()
 
         let session = TerminalSession()
         let interactive = Terminal.isTerminal(STDIN_FILENO)
-        try session.start(rawMode: interactive)
+        try session.start(rawMode: interactive, onSignal: onSignal)
         defer { session.stop() }
 
         let (inputs, feed) = AsyncStream.makeStream(of: Input.self)
@@ -46,6 +57,10 @@ enum LiveMonitor {
         }
         let resizeTask = Task {
             for await size in Terminal.resizes() { feed.yield(.resize(size)) }
+        }
+        let externalTask = Task {
+            guard let external else { return }
+            for await input in external { feed.yield(input) }
         }
         let pollTask = Task {
             while !Task.isCancelled {
@@ -90,12 +105,17 @@ enum LiveMonitor {
                 state.trouble = text
             case .notice(let text):
                 state.note(text, now: now)
+            case .story(let text):
+                state.note(text, now: now, seconds: .infinity)
+            case .quit:
+                break loop
             }
             frames.show(state.lines(width: size.columns, height: size.rows, color: color, now: now))
         }
         await frames.close()
         pollTask.cancel()
         resizeTask.cancel()
+        externalTask.cancel()
         keys?.stop()
         keyTask.cancel()
         await keys?.join()

@@ -58,10 +58,11 @@ struct MonitorInteraction {
         }
     }
 
-    /// Shows a note on the prompt line (unless a confirmation is pending).
-    mutating func note(_ text: String, now: Date) {
+    /// Shows a note on the prompt line (unless a confirmation is pending)
+    /// for `seconds` (`.infinity`: until the next note).
+    mutating func note(_ text: String, now: Date, seconds: Double = noteSeconds) {
         if case .confirm? = prompt { return }
-        prompt = .message(text, until: now.addingTimeInterval(Self.noteSeconds))
+        prompt = .message(text, until: seconds.isFinite ? now.addingTimeInterval(seconds) : .distantFuture)
     }
 
     mutating func handle(_ key: Key, now: Date) -> Action {
