@@ -74,6 +74,7 @@ extension WorkerOptions {
         var v = redis.variables(reaper: reaper)
         v["QUELL_QUEUES"] = queues.joined(separator: ",")
         v["QUELL_CONCURRENCY"] = String(concurrency)
+        v["QUELL_LOG_LEVEL"] = logLevel
         v["QUELL_HEARTBEAT_SECONDS"] = String(heartbeatSeconds)
         v["QUELL_SHUTDOWN_GRACE_SECONDS"] = String(shutdownGraceSeconds)
         return try RedisSettings.read(v)

@@ -44,13 +44,14 @@ import Testing
 
     @Test func workerOnlySettings() throws {
         let env = ["QUELL_QUEUES": "mail,bulk", "QUELL_CONCURRENCY": "9", "QUELL_HEARTBEAT_SECONDS": "0.7",
-                   "QUELL_SHUTDOWN_GRACE_SECONDS": "12"]
+                   "QUELL_SHUTDOWN_GRACE_SECONDS": "12", "QUELL_LOG_LEVEL": "warning"]
         guard case .worker(let o) = try QuellCommandLine.parse(["worker"], environment: env) else {
             Issue.record("not a worker command"); return
         }
         let c = try o.storeConfiguration()
         #expect(o.queues == ["mail", "bulk"] && o.concurrency == 9)
         #expect(c.heartbeatInterval == 0.7 && c.shutdownGrace == 12)
+        #expect(try o.settings().worker.logLevel == .warning)
         let d = try defaultWorker()
         #expect(d.queues == ["default"] && d.concurrency == 4)
         #expect(try d.storeConfiguration().heartbeatInterval == 2 && d.storeConfiguration().shutdownGrace == 30)

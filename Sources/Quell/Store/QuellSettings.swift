@@ -20,6 +20,8 @@ public struct QuellSettings: Sendable, Equatable {
     public struct Worker: Sendable, Equatable {
         public var queues: [String]
         public var concurrency: Int
+        /// The least severe records `quell worker` logs (`info`: each job's start and end).
+        public var logLevel: LogLevel
     }
 
     /// `quell api`'s own settings.
@@ -52,6 +54,8 @@ public struct QuellSettings: Sendable, Equatable {
         Variable(name: "QUELL_NO_AUTH", defaultValue: nil, summary: "no authentication: one tenant, 'default'"),
         Variable(name: "QUELL_QUEUES", defaultValue: "default", summary: "queues to consume, comma-separated"),
         Variable(name: "QUELL_CONCURRENCY", defaultValue: "4", summary: "concurrent job slots"),
+        Variable(name: "QUELL_LOG_LEVEL", defaultValue: "info",
+                 summary: "worker log level: debug, info (each job's start and end), notice, warning, error"),
         Variable(name: "QUELL_HEARTBEAT_SECONDS", defaultValue: "2", summary: "heartbeat interval"),
         Variable(name: "QUELL_STALE_SECONDS", defaultValue: "10", summary: "a heartbeat older than this is stale"),
         Variable(name: "QUELL_REAPER_SECONDS", defaultValue: "1", summary: "reaper sweep interval"),
@@ -111,7 +115,11 @@ public struct QuellSettings: Sendable, Equatable {
             do { try QuellConfiguration.validateName(q, what: "a queue in QUELL_QUEUES") } catch { throw .invalid("\(error)") }
         }
         if queues.isEmpty { throw .invalid("QUELL_QUEUES names no queue") }
-        let worker = Worker(queues: queues, concurrency: try integer("QUELL_CONCURRENCY", 1...10_000))
+        let levelText = (text("QUELL_LOG_LEVEL") ?? "info").lowercased()
+        guard let logLevel = ["debug", "info", "notice", "warning", "error"].firstIndex(of: levelText).flatMap(LogLevel.init(rawValue:)) else {
+            throw .invalid("QUELL_LOG_LEVEL must be debug, info, notice, warning or error, got '\(levelText.prefix(20))'")
+        }
+        let worker = Worker(queues: queues, concurrency: try integer("QUELL_CONCURRENCY", 1...10_000), logLevel: logLevel)
 
         var tokens: [String: String] = [:]
         for entry in (text("QUELL_TOKENS") ?? "").split(separator: ",") {

@@ -40,17 +40,29 @@ public struct QuellLogger: Sendable {
     /// What receives each record.
     public typealias Sink = @Sendable (_ level: LogLevel, _ message: String, _ metadata: [String: String]) -> Void
     private let sink: Sink
+    /// Records below this level are not built at all (nil: none are).
+    public let minimumLevel: LogLevel?
 
-    /// A logger handing every record to `sink` (called from any thread).
-    public init(_ sink: @escaping Sink) { self.sink = sink }
+    /// A logger handing every record at `minimumLevel` and above to `sink`
+    /// (called from any thread). Records below it cost nothing.
+    public init(minimumLevel: LogLevel? = .debug, _ sink: @escaping Sink) {
+        self.minimumLevel = minimumLevel
+        self.sink = sink
+    }
 
     /// Logs nothing.
-    public static let none = QuellLogger { _, _, _ in }
+    public static let none = QuellLogger(minimumLevel: nil) { _, _, _ in }
+
+    /// True when a record at `level` would be logged (build its metadata only then).
+    public func isEnabled(_ level: LogLevel) -> Bool {
+        guard let minimumLevel else { return false }
+        return level >= minimumLevel
+    }
 
     /// One line per record on standard error, at `minimum` and above:
     /// `2026-12-01T10:00:00.000Z info job finished job_id=… outcome=completed`.
     public static func standardError(minimum: LogLevel = .info) -> QuellLogger {
-        QuellLogger { level, message, metadata in
+        QuellLogger(minimumLevel: minimum) { level, message, metadata in
             guard level >= minimum else { return }
             var line = "[\(Job.rfc3339(Date()))] \(level) \(message)"
             for key in metadata.keys.sorted() { line += " \(key)=\(metadata[key]!)" }
@@ -66,8 +78,9 @@ public struct QuellLogger: Sendable {
     }
 
     /// Logs one record.
-    public func log(_ level: LogLevel, _ message: String, _ metadata: [String: String] = [:]) {
-        sink(level, message, metadata)
+    public func log(_ level: LogLevel, _ message: String, _ metadata: @autoclosure () -> [String: String] = [:]) {
+        guard isEnabled(level) else { return }
+        sink(level, message, metadata())
     }
 
     /// The metadata every record about `job` carries.

@@ -123,9 +123,13 @@ final class Processor: Sendable {
                                  leaseExpired: { running.leaseExpired() }, cursorSaved: { running.cursorSaved() })
         running.add(context)
         let job = started.job
-        var metadata = QuellLogger.metadata(job, worker: settings.workerID)
-        metadata["queue"] = job.queue
-        logger.log(.info, "job started", metadata)
+        let logsJobs = logger.isEnabled(.info)
+        var metadata: [String: String] = [:]
+        if logsJobs {
+            metadata = QuellLogger.metadata(job, worker: settings.workerID)
+            metadata["queue"] = job.queue
+            logger.log(.info, "job started", metadata)
+        }
         metrics.increment(counter: "quell_worker_jobs_started_total", by: 1, dimensions: [("type", job.type), ("queue", job.queue)])
         metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
         let task = Task { [self] in
@@ -135,15 +139,18 @@ final class Processor: Sendable {
             gate.release()
             let seconds = Self.seconds(began.duration(to: .now))
             let name = Self.name(outcome)
-            var end = metadata
-            end["outcome"] = name
-            end["duration_seconds"] = String(Double(Int(seconds * 1000)) / 1000)
-            if case .finish(_, let error?) = outcome { end["error"] = error }
-            if case .retry(let delay, let error, _) = outcome {
-                end["error"] = error
-                end["retry_in_seconds"] = String(Double(Int(delay * 1000)) / 1000)
+            let level: LogLevel = name == "failed" ? .warning : .info
+            if logger.isEnabled(level) {
+                var end = logsJobs ? metadata : QuellLogger.metadata(job, worker: settings.workerID)
+                end["outcome"] = name
+                end["duration_seconds"] = String(Double(Int(seconds * 1000)) / 1000)
+                if case .finish(_, let error?) = outcome { end["error"] = error }
+                if case .retry(let delay, let error, _) = outcome {
+                    end["error"] = error
+                    end["retry_in_seconds"] = String(Double(Int(delay * 1000)) / 1000)
+                }
+                logger.log(level, "job finished", end)
             }
-            logger.log(name == "failed" ? .warning : .info, "job finished", end)
             metrics.increment(counter: "quell_worker_jobs_finished_total", by: 1, dimensions: [("type", job.type), ("outcome", name)])
             metrics.record(timer: "quell_worker_job_duration_seconds", seconds: seconds, dimensions: [("type", job.type), ("outcome", name)])
             metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])

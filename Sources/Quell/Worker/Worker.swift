@@ -121,7 +121,16 @@ public final class Worker: Sendable {
     /// `hostname:pid:<6 random hex digits>`: unique per `Worker` instance.
     public static func uniqueID() -> String {
         let suffix = String(UInt32.random(in: 0...0xFF_FFFF), radix: 16)
-        return "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(repeating: "0", count: 6 - suffix.count))\(suffix)"
+        return "\(hostName()):\(getpid()):\(String(repeating: "0", count: 6 - suffix.count))\(suffix)"
+    }
+
+    /// The machine's name from `gethostname(2)`: no name resolution (Foundation's
+    /// `ProcessInfo.hostName` resolves it, which blocked for seconds here).
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
     }
 
     /// Starts every component and runs until the calling task is cancelled
@@ -182,6 +191,10 @@ public final class Worker: Sendable {
         let writeEnd = Date().addingTimeInterval(10)
         while !running.isEmpty && Date() < writeEnd {
             try? await Task.sleep(for: .milliseconds(10))
+        }
+        if !running.isEmpty {
+            options.logger.log(.warning, "shutdown: \(running.ids.count) outcome(s) still unwritten after 10 s: \(running.ids.sorted())",
+                               ["worker": id])
         }
         listener.withLock { $0 }?.shutdown()
         await progressWriter.shutdown()

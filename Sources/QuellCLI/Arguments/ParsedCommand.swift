@@ -85,6 +85,8 @@ public struct WorkerOptions: Sendable, Equatable {
     public var heartbeatSeconds: Double
     public var shutdownGraceSeconds: Double
     public var reaper: ReaperOptions
+    /// `QUELL_LOG_LEVEL`: debug, info, notice, warning or error.
+    public var logLevel: String = "info"
 }
 
 /// `quell monitor`

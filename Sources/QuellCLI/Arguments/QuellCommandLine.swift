@@ -172,7 +172,8 @@ public enum QuellCommandLine {
                 concurrency: try r.integer("concurrency", in: 1...10_000)!,
                 heartbeatSeconds: try r.seconds("heartbeat", positive: true)!,
                 shutdownGraceSeconds: try r.seconds("grace")!,
-                reaper: try reaper(r)
+                reaper: try reaper(r),
+                logLevel: try r.choice(r.raw(.logLevel)!, of: ["debug", "info", "notice", "warning", "error"])
             ))
         case ["monitor"]:
             let once = try r.flag("once")

@@ -44,6 +44,9 @@ extension Setting {
                                        defaultValue: "default", summary: "queues to consume, comma-separated")
     public static let concurrency = Setting(flag: "concurrency", placeholder: "N", environment: "QUELL_CONCURRENCY",
                                             defaultValue: "4", summary: "concurrent job slots")
+    public static let logLevel = Setting(flag: nil, placeholder: "LEVEL", environment: "QUELL_LOG_LEVEL",
+                                         defaultValue: "info",
+                                         summary: "worker log level: debug, info (each job's start and end), notice, warning, error")
     public static let heartbeat = Setting(flag: "heartbeat", placeholder: "SECONDS", environment: "QUELL_HEARTBEAT_SECONDS",
                                           defaultValue: "2", summary: "heartbeat interval")
     public static let staleAfter = Setting(flag: "stale-after", placeholder: "SECONDS", environment: "QUELL_STALE_SECONDS",
@@ -66,7 +69,7 @@ extension Setting {
 
     /// Every setting, in the order of DESIGN.md's table.
     public static let all: [Setting] = [
-        .redis, .prefix, .host, .port, .tokens, .adminToken, .noAuth, .queues, .concurrency,
+        .redis, .prefix, .host, .port, .tokens, .adminToken, .noAuth, .queues, .concurrency, .logLevel,
         .heartbeat, .staleAfter, .reaperInterval, .grace, .retention, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
     ]
 }

@@ -7,8 +7,11 @@ import QuellDemo
 enum WorkerCommand {
     static func run(_ o: WorkerOptions, environment: [String: String]) async -> Int32 {
         var config: QuellConfiguration
+        var logLevel = LogLevel.info
         do {
-            config = try o.storeConfiguration()
+            let settings = try o.settings()
+            config = settings.store
+            logLevel = settings.worker.logLevel
             for q in o.queues { try QuellConfiguration.validateName(q, what: "queue") }
         } catch let error as UsageError {
             printError(error.description)
@@ -33,7 +36,7 @@ enum WorkerCommand {
         let retryBase = environment["QUELL_RETRY_BASE_SECONDS"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
         let worker = Worker(store: store, registry: registry, options: Worker.Options(
             queues: o.queues, concurrency: o.concurrency, retryBackoff: Backoff(base: retryBase, max: 300),
-            cancelPush: environment["QUELL_CANCEL_PUSH"] != "0", logger: .standardError()))
+            cancelPush: environment["QUELL_CANCEL_PUSH"] != "0", logger: .standardError(minimum: logLevel)))
         worker.start()
         log("quell worker \(worker.id) started: redis \(config.redisURL), prefix \(config.prefix), queues \(o.queues.joined(separator: ",")), "
             + "concurrency \(o.concurrency), tasks \(registry.types.joined(separator: " "))")
