@@ -216,12 +216,7 @@ public struct Job: Sendable, Equatable {
     static func headersText(_ headers: [String: String]) -> String {
         if headers.isEmpty { return "" }
         var w = JSONWriter(capacity: 64)
-        w.beginObject()
-        for name in headers.keys.sorted() {
-            w.key(name)
-            w.string(headers[name]!)
-        }
-        w.endObject()
+        writeHeaders(headers, to: &w)
         return w.string
     }
 
@@ -299,12 +294,17 @@ public struct Job: Sendable, Equatable {
             w.null()
         }
         w.key("headers")
+        Self.writeHeaders(headers, to: &w)
+        w.endObject()
+    }
+
+    /// A headers map as a JSON object with sorted keys.
+    static func writeHeaders(_ headers: [String: String], to w: inout JSONWriter) {
         w.beginObject()
         for name in headers.keys.sorted() {
             w.key(name)
             w.string(headers[name]!)
         }
-        w.endObject()
         w.endObject()
     }
 

@@ -15,15 +15,7 @@ extension EnqueueRequest {
         case .adaptive: self.timeout = nil
         case .fixed(let seconds): self.timeout = seconds
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data: Data
-        do {
-            data = try encoder.encode(params)
-        } catch {
-            throw .invalid("cannot encode \(P.taskName) params: \(error)")
-        }
-        let text = String(decoding: data, as: UTF8.self)
+        let text = try Self.canonicalJSON(params, what: "\(P.taskName) params")
         guard text.hasPrefix("{") else { throw .invalid("\(P.taskName) params must encode as a JSON object, got \(text.prefix(40))") }
         self.params = text
     }
@@ -42,5 +34,19 @@ extension JobStore {
                                            headers: [String: String] = [:]) async throws(QuellError) -> Job {
         try await enqueue(EnqueueRequest(params, tenant: tenant, key: key, queue: queue, maxAttempts: maxAttempts,
                                          timeout: timeout, headers: headers))
+    }
+}
+
+extension EnqueueRequest {
+    /// `value` as compact JSON with sorted keys (`JSONEncoder`): the same value
+    /// always stores as the same text. Params and checkpoint cursors use it.
+    static func canonicalJSON<V: Encodable>(_ value: V, what: String) throws(QuellError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw .invalid("cannot encode \(what): \(error)")
+        }
     }
 }

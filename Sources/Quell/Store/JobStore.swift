@@ -192,13 +192,7 @@ public final class JobStore: Sendable {
         arguments.append(tenant ?? "")
         let reply = try await mapped { try await redis.run(Scripts.stats, keys: [], arguments: arguments) }
         let parts = try expectArray(reply, count: 4, "stats")
-        var counts: [JobStatus: Int] = [:]
-        let c = parts[0].array ?? []
-        var i = 0
-        while i + 1 < c.count {
-            if let s = c[i].string.flatMap(JobStatus.init(rawValue:)) { counts[s] = c[i + 1].int ?? 0 }
-            i += 2
-        }
+        let counts = Self.statusCounts(parts[0])
         let queues = (parts[1].array ?? []).compactMap { q -> QueueDepth? in
             guard let a = q.array, a.count == 3, let name = a[0].string else { return nil }
             return QueueDepth(name: name, depth: a[1].int ?? 0, scheduled: a[2].int ?? 0)
@@ -213,14 +207,19 @@ public final class JobStore: Sendable {
                               startedAt: date("started_at"), lastBeat: date("last_beat"),
                               expiresAt: Date(timeIntervalSince1970: expires / 1000))
         }
-        var finished: [JobStatus: Int] = [:]
-        let f = parts[3].array ?? []
-        var k = 0
-        while k + 1 < f.count {
-            if let s = f[k].string.flatMap(JobStatus.init(rawValue:)) { finished[s] = f[k + 1].int ?? 0 }
-            k += 2
+        return QueueStats(counts: counts, queues: queues, workers: workers, finishedTotals: Self.statusCounts(parts[3]))
+    }
+
+    /// `{status, n, status, n, …}` (a script's list, or HGETALL of a count hash) by status.
+    static func statusCounts(_ reply: RedisReply) -> [JobStatus: Int] {
+        var counts: [JobStatus: Int] = [:]
+        let items = reply.array ?? []
+        var i = 0
+        while i + 1 < items.count {
+            if let s = items[i].string.flatMap(JobStatus.init(rawValue:)) { counts[s] = items[i + 1].int ?? 0 }
+            i += 2
         }
-        return QueueStats(counts: counts, queues: queues, workers: workers, finishedTotals: finished)
+        return counts
     }
 
     /// Events after a stream id (nil = from the oldest kept), oldest first.

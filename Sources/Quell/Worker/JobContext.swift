@@ -91,18 +91,10 @@ public final class JobContext: Sendable {
     /// it. At most `maxCursorBytes` of JSON. Returns early (without waiting)
     /// once the job is being stopped: the next `checkpoint()` throws.
     public func saveCursor<C: Encodable>(_ cursor: C) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data: Data
-        do {
-            data = try encoder.encode(cursor)
-        } catch {
-            throw QuellError.invalid("cannot encode the cursor: \(error)")
+        let text = try EnqueueRequest.canonicalJSON(cursor, what: "the cursor")
+        guard text.utf8.count <= Self.maxCursorBytes else {
+            throw QuellError.invalid("a cursor is at most \(Self.maxCursorBytes) bytes of JSON, this one is \(text.utf8.count)")
         }
-        guard data.count <= Self.maxCursorBytes else {
-            throw QuellError.invalid("a cursor is at most \(Self.maxCursorBytes) bytes of JSON, this one is \(data.count)")
-        }
-        let text = String(decoding: data, as: UTF8.self)
         let generation = state.withLock { s -> Int in
             s.cursor = text
             s.unsentCursor = text
