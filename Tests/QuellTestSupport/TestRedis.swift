@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Quell
+import QuellSystem
 
 // Shared by every test target (the QuellTestSupport target).
 
@@ -49,22 +50,10 @@ public final class LockedBox<Value: Sendable>: @unchecked Sendable {
     public var current: Value { withLock { $0 } }
 }
 
-/// A port nothing listens on right now (bind to 0, read it, close).
+/// A port nothing listens on right now (`QuellSystem.freeLoopbackPort`).
 public func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &addr) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
-            _ = bind(fd, sp, len)
-            _ = getsockname(fd, sp, &len)
-        }
-    }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    guard let port = freeLoopbackPort() else { fatalError("no free port on 127.0.0.1") }
+    return port
 }
 
 /// A redis-server of a test's own, which the test may stop and start again

@@ -12,11 +12,7 @@ extension JobStore {
         var seen = Set<String>()
         for id in ids where JobID.isValid(id) && seen.insert(id).inserted { unique.append(id) }
         if unique.isEmpty { return [:] }
-        let replies = try await mapped {
-            let replies = try await redis.pipeline(unique.map { RedisCommand("HGET", keys.job($0), "params") })
-            for r in replies { _ = try r.orThrow() }
-            return replies
-        }
+        let replies = try await checkedPipeline(unique.map { RedisCommand("HGET", keys.job($0), "params") })
         var out: [String: String] = [:]
         out.reserveCapacity(unique.count)
         for (id, reply) in zip(unique, replies) {

@@ -29,6 +29,8 @@ final class Processor: Sendable {
     private let blocking: RedisClient
     private let logger: QuellLogger
     private let metrics: any QuellMetrics
+    /// False for `NoMetrics`: the per-job reports (and their dimension arrays) are skipped.
+    private let reportsMetrics: Bool
     private let log: @Sendable (String) -> Void
 
     private struct State {
@@ -48,6 +50,7 @@ final class Processor: Sendable {
         self.gate = SlotGate(slots: settings.slots)
         self.logger = logger
         self.metrics = metrics
+        self.reportsMetrics = !(metrics is NoMetrics)
         self.log = log
         // Blocks up to 1 s per claim: the command timeout must be longer.
         self.blocking = store.blockingClient(name: "quell-fetch", commandTimeout: 10)
@@ -130,8 +133,10 @@ final class Processor: Sendable {
             metadata["queue"] = job.queue
             logger.log(.info, "job started", metadata)
         }
-        metrics.increment(counter: "quell_worker_jobs_started_total", by: 1, dimensions: [("type", job.type), ("queue", job.queue)])
-        metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
+        if reportsMetrics {
+            metrics.increment(counter: "quell_worker_jobs_started_total", by: 1, dimensions: [("type", job.type), ("queue", job.queue)])
+            metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
+        }
         let task = Task { [self] in
             let began = ContinuousClock.now
             let outcome = await execute(context)
@@ -151,9 +156,11 @@ final class Processor: Sendable {
                 }
                 logger.log(level, "job finished", end)
             }
-            metrics.increment(counter: "quell_worker_jobs_finished_total", by: 1, dimensions: [("type", job.type), ("outcome", name)])
-            metrics.record(timer: "quell_worker_job_duration_seconds", seconds: seconds, dimensions: [("type", job.type), ("outcome", name)])
-            metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
+            if reportsMetrics {
+                metrics.increment(counter: "quell_worker_jobs_finished_total", by: 1, dimensions: [("type", job.type), ("outcome", name)])
+                metrics.record(timer: "quell_worker_job_duration_seconds", seconds: seconds, dimensions: [("type", job.type), ("outcome", name)])
+                metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
+            }
             await writer.write(outcome, for: context)
         }
         running.attach(started.job.id, task: task)

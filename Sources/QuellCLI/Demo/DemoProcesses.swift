@@ -109,24 +109,6 @@ enum DemoProcesses {
         return nil
     }
 
-    /// A TCP port on 127.0.0.1 that nothing listens on right now.
-    static func freePort() -> Int? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
-                bind(fd, sp, length) == 0 && getsockname(fd, sp, &length) == 0
-            }
-        }
-        return ok ? Int(UInt16(bigEndian: address.sin_port)) : nil
-    }
-
     /// Starts a private redis-server in `directory` on a free port (no
     /// snapshots, no AOF) and waits until it answers PING. A port taken in
     /// the meantime is retried on another.
@@ -137,7 +119,7 @@ enum DemoProcesses {
         }
         var lastLog: [String] = []
         for attempt in 1...5 {
-            guard let port = freePort() else { throw DemoFailure("no free port for redis-server", exitCode: 3) }
+            guard let port = freeLoopbackPort() else { throw DemoFailure("no free port for redis-server", exitCode: 3) }
             let child: DemoChild
             do {
                 child = try DemoChild(name: "redis-server", path: binary, arguments: [
