@@ -1,17 +1,24 @@
--- lib.lua — shared by every Quell script; prepended to each when it is loaded
--- (see Sources/Quell/Store/Scripts.swift). Key names mirror Keys.swift.
+-- lib.lua — the top of Quell's Redis Functions library: shared by every
+-- transition, run once when the library is loaded (see
+-- Sources/Quell/Store/Scripts.swift, which appends one registered function
+-- per script file). Key names mirror Keys.swift.
 --
--- Every script takes the same first three arguments:
+-- Every function is called with one key and the same first three arguments:
+--   KEYS[1] the shard's guard key, `<base>:shard`: what Cluster routing hangs
+--           on (every key a transition touches carries the same hash tag)
 --   ARGV[1] base: the hash-tagged key prefix, e.g. "{quell}"
 --   ARGV[2] now: milliseconds since the epoch (from the caller's clock, so
 --           tests can move time deterministically)
 --   ARGV[3] the events stream's approximate cap (XADD MAXLEN ~)
--- No script takes KEYS: names derive from ARGV[1], and all carry the same
--- hash tag, so they share one Cluster slot.
+-- Names derive from ARGV[1]; begin() checks it matches KEYS[1].
+--
+-- The library's state lives as long as the library: begin() sets the
+-- per-call values below at the start of every call, and resets what a
+-- call before may have left (a call that raised an error never flushed).
+-- Nothing here may call a standard global (unpack, tonumber, …) at load time.
 
-local BASE = ARGV[1]
-local NOW = tonumber(ARGV[2])
-local MAXLEN = ARGV[3]
+local BASE, NOW, MAXLEN
+local K_ACTIVE, K_TENANTS, K_QUEUES, K_REVOKED, K_EVENTS, K_CANCEL, K_WORKERS, K_LIVENESS, K_FINISHED
 
 local function k_job(id) return BASE .. ':job:' .. id end
 local function k_queue(q) return BASE .. ':queue:' .. q end
@@ -22,15 +29,6 @@ local function k_all(t) return BASE .. ':idx:' .. t .. ':all' end
 local function k_keyjobs(t, key) return BASE .. ':keyjobs:' .. t .. ':' .. key end
 local function k_dedupe(t, key) return BASE .. ':dedupe:' .. t .. ':' .. key end
 local function k_worker(w) return BASE .. ':worker:' .. w end
-local K_ACTIVE = BASE .. ':active'
-local K_TENANTS = BASE .. ':tenants'
-local K_QUEUES = BASE .. ':queues'
-local K_REVOKED = BASE .. ':revoked'
-local K_EVENTS = BASE .. ':events'
-local K_CANCEL = BASE .. ':cancel'
-local K_WORKERS = BASE .. ':workers'
-local K_LIVENESS = BASE .. ':liveness'
-local K_FINISHED = BASE .. ':finished'
 
 -- Sorted-set and list writes are deferred and flushed once at the end of
 -- the script, grouped by key: a batch of 100 jobs moving between the same
@@ -67,13 +65,36 @@ local function flush()
   PENDING, PENDING_ORDER, FINISHED = {}, {}, {}
 end
 
+-- Sets the per-call values; a base other than the last call's (another
+-- prefix on the same Redis) renames the fixed keys.
+local function begin(keys, args)
+  if keys[1] ~= args[1] .. ':shard' then
+    error('quell: KEYS[1] must be the guard key ' .. args[1] .. ':shard, got ' .. tostring(keys[1]))
+  end
+  NOW = tonumber(args[2])
+  MAXLEN = args[3]
+  PENDING, PENDING_ORDER, FINISHED = {}, {}, {}
+  if args[1] == BASE then return end
+  BASE = args[1]
+  K_ACTIVE = BASE .. ':active'
+  K_TENANTS = BASE .. ':tenants'
+  K_QUEUES = BASE .. ':queues'
+  K_REVOKED = BASE .. ':revoked'
+  K_EVENTS = BASE .. ':events'
+  K_CANCEL = BASE .. ':cancel'
+  K_WORKERS = BASE .. ':workers'
+  K_LIVENESS = BASE .. ':liveness'
+  K_FINISHED = BASE .. ':finished'
+end
+
 -- The job fields scripts read and events carry (all but params). Same list
 -- as Job.fieldNames in Job.swift.
 local FIELDS = {'id', 'type', 'queue', 'tenant', 'key', 'status', 'progress', 'attempt',
   'max_attempts', 'version', 'created_at', 'started_at', 'heartbeat_at', 'completed_at',
   'deadline_at', 'expected', 'worker', 'lease', 'error', 'cancel_at', 'cancel_reason',
   'timeout', 'total', 'headers'}
-local FIELDS_AND_PARAMS = {unpack(FIELDS)}
+local FIELDS_AND_PARAMS = {}
+for i = 1, #FIELDS do FIELDS_AND_PARAMS[i] = FIELDS[i] end
 FIELDS_AND_PARAMS[#FIELDS_AND_PARAMS + 1] = 'params'
 local STATUSES = {queued = true, running = true, cancelling = true, completed = true,
   completed_with_errors = true, failed = true, cancelled = true, timed_out = true}

@@ -87,7 +87,7 @@ extension JobStore {
         var arguments = header(nowMS)
         arguments += [worker, leasePrefix, count, staleMS, t.base, t.perItem, t.minimum, t.maximum] as [any RedisArgument]
         for q in queues { arguments.append(q) }
-        let reply = try await mapped { try await redis.run(Scripts.start, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.start, keys: [keys.shard], arguments: arguments) }
         var started: [StartedJob] = []
         var skipped: [(String, String)] = []
         for entry in reply.array ?? [] {
@@ -110,7 +110,7 @@ extension JobStore {
         for r in reports {
             arguments += [r.id, r.lease, r.status.rawValue, Job.fieldText(r.error ?? ""), r.progress?.json ?? ""] as [any RedisArgument]
         }
-        let reply = try await mapped { try await redis.run(Scripts.finish, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.finish, keys: [keys.shard], arguments: arguments) }
         let codes = try expectArray(reply, count: reports.count, "finish")
         return codes.map { code -> JobSignal in
             switch code.string {
@@ -131,7 +131,7 @@ extension JobStore {
         for r in reports {
             arguments += [r.id, r.lease, r.progress.json, r.progress.total.map(String.init) ?? "", r.cursor ?? ""] as [any RedisArgument]
         }
-        let reply = try await mapped { try await redis.run(Scripts.progress, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.progress, keys: [keys.shard], arguments: arguments) }
         let entries = try expectArray(reply, count: reports.count, "progress")
         return entries.map { e in
             let parts = e.array ?? []
@@ -152,7 +152,7 @@ extension JobStore {
         arguments += [staleMS, registration.id, registration.queues.joined(separator: ","), registration.slots,
                       registration.busy, registration.startedAt.milliseconds] as [any RedisArgument]
         for j in jobs { arguments += [j.id, j.lease] as [any RedisArgument] }
-        let reply = try await mapped { try await redis.run(Scripts.heartbeat, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.heartbeat, keys: [keys.shard], arguments: arguments) }
         let codes = try expectArray(reply, count: jobs.count, "heartbeat")
         return codes.map { JobSignal(rawValue: $0.string ?? "") ?? .lost }
     }
@@ -163,7 +163,7 @@ extension JobStore {
     package func confirmCancelled(id: String, lease: String, progress: JobProgress?) async throws(QuellError) -> JobSignal {
         var arguments = header(nowMS)
         arguments += [id, lease, progress?.json ?? ""] as [any RedisArgument]
-        let reply = try await mapped { try await redis.run(Scripts.confirmCancel, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.confirmCancel, keys: [keys.shard], arguments: arguments) }
         switch reply.string {
         case "ok": return .ok
         case "terminal": return .terminal
@@ -179,7 +179,7 @@ extension JobStore {
         var arguments = header(nowMS)
         arguments += [id, lease, Int(delay * 1000), Job.fieldText(error), progress?.json ?? "", refund ? "1" : "0",
                       cursor ?? ""] as [any RedisArgument]
-        let reply = try await mapped { try await redis.run(Scripts.retry, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.retry, keys: [keys.shard], arguments: arguments) }
         switch reply.string {
         case "ok": return .ok
         case "cancel": return .cancel
@@ -196,7 +196,7 @@ extension JobStore {
         var arguments = header(nowMS)
         arguments += [staleMS, limit] as [any RedisArgument]
         for id in ownJobs { arguments.append(id) }
-        let reply = try await mapped { try await redis.run(Scripts.reap, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.reap, keys: [keys.shard], arguments: arguments) }
         return (reply.array ?? []).compactMap { e in
             guard let a = e.array, a.count == 2, let action = a[0].string, let id = a[1].string else { return nil }
             return (action, id)
@@ -217,7 +217,7 @@ extension JobStore {
         let cutoff = clock.now().addingTimeInterval(-configuration.retention)
         var arguments = header(nowMS)
         arguments += [cutoff.milliseconds, JobID.timePrefix(cutoff), limit] as [any RedisArgument]
-        let reply = try await mapped { try await redis.run(Scripts.expire, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.expire, keys: [keys.shard], arguments: arguments) }
         return reply.int ?? 0
     }
 
@@ -226,7 +226,7 @@ extension JobStore {
         var arguments = header(nowMS)
         arguments.append(limit)
         for q in queues { arguments.append(q) }
-        let reply = try await mapped { try await redis.run(Scripts.forward, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.forward, keys: [keys.shard], arguments: arguments) }
         return reply.int ?? 0
     }
 }

@@ -111,7 +111,7 @@ public final class JobStore: Sendable {
         }
         if !jobs.isEmpty {
             let reply = try await mapped {
-                try await redis.run(Scripts.enqueue, keys: [], arguments: arguments)
+                try await redis.run(Scripts.enqueue, keys: [keys.shard], arguments: arguments)
             }
             let entries = try expectArray(reply, count: jobs.count, "enqueue")
             for ((i, job), entry) in zip(jobs, entries) {
@@ -190,7 +190,7 @@ public final class JobStore: Sendable {
     public func stats(tenant: String?) async throws(QuellError) -> QueueStats {
         var arguments = header(nowMS)
         arguments.append(tenant ?? "")
-        let reply = try await mapped { try await redis.run(Scripts.stats, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.stats, keys: [keys.shard], arguments: arguments) }
         let parts = try expectArray(reply, count: 4, "stats")
         let counts = Self.statusCounts(parts[0])
         let queues = (parts[1].array ?? []).compactMap { q -> QueueDepth? in
@@ -269,7 +269,7 @@ public final class JobStore: Sendable {
         guard JobID.isValid(id) else { throw .notFound(id) }
         var arguments = header(nowMS)
         arguments += [Int(configuration.revokedTTL * 1000), id, tenant ?? "", Job.fieldText(reason)] as [any RedisArgument]
-        let reply = try await mapped { try await redis.run(Scripts.cancel, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.cancel, keys: [keys.shard], arguments: arguments) }
         let parts = reply.array ?? []
         switch parts.first?.string {
         case "cancelled", "cancelling": return try decodePacked(parts[1])
@@ -284,7 +284,7 @@ public final class JobStore: Sendable {
     public func cleanup(tenant: String? = nil) async throws(QuellError) -> CleanupResult {
         var arguments = header(nowMS)
         arguments += [staleMS, tenant ?? ""] as [any RedisArgument]
-        let reply = try await mapped { try await redis.run(Scripts.cleanup, keys: [], arguments: arguments) }
+        let reply = try await mapped { try await redis.run(Scripts.cleanup, keys: [keys.shard], arguments: arguments) }
         var ids: [String] = []
         var workers: [String] = []
         for e in reply.array ?? [] {

@@ -24,6 +24,9 @@ public struct Keys: Sendable, Equatable {
     package func queue(_ name: String) -> String { "\(base):queue:\(name)" }
     /// Set of every queue name seen.
     package var queues: String { "\(base):queues" }
+    /// The shard's guard key: `KEYS[1]` of every function call (see lib.lua),
+    /// what Cluster routing hangs on. Never written.
+    package var shard: String { "\(base):shard" }
     /// Sorted set: job id → due time (ms) of a delayed retry on `queue`.
     package func scheduled(_ queue: String) -> String { "\(base):scheduled:\(queue)" }
     /// List: ids a worker took with a blocking pop and has not started yet.

@@ -1,33 +1,78 @@
-/// The Lua scripts, one per state transition, each with `lib.lua` prepended.
-/// The `.lua` files are embedded in the binary by SwiftPM (`.embedInCode`),
-/// so a `quell` binary needs nothing beside it.
+/// The Lua transitions, one script file per state transition, loaded into
+/// Redis as one Functions library: `lib.lua` at its top (run once, at
+/// `FUNCTION LOAD`), then each script's body as a registered function that
+/// starts with `begin` (the per-call values) and ends with `flush()` of the
+/// deferred writes, on every path out of the body. The `.lua` files are
+/// embedded in the binary by SwiftPM (`.embedInCode`), so a `quell` binary
+/// needs nothing beside it.
+///
+/// Library and function names carry a hash of the code, so processes of two
+/// Quell versions on one Redis (a rolling upgrade) each call their own.
+/// (Lua 5.1 allows a function 60 upvalues: a body may use at most that many
+/// of lib.lua's locals; Redis refuses to load a library that uses more.)
 enum Scripts {
-    private static let lib = String(decoding: PackageResources.lib_lua, as: UTF8.self)
+    private static let bodies: [(name: String, source: [UInt8])] = [
+        ("enqueue", PackageResources.enqueue_lua),
+        ("start", PackageResources.start_lua),
+        ("progress", PackageResources.progress_lua),
+        ("heartbeat", PackageResources.heartbeat_lua),
+        ("finish", PackageResources.finish_lua),
+        ("cancel", PackageResources.cancel_lua),
+        ("confirm_cancel", PackageResources.confirm_cancel_lua),
+        ("retry", PackageResources.retry_lua),
+        ("reap", PackageResources.reap_lua),
+        ("cleanup", PackageResources.cleanup_lua),
+        ("forward", PackageResources.forward_lua),
+        ("stats", PackageResources.stats_lua),
+        ("expire", PackageResources.expire_lua),
+    ]
 
-    /// lib.lua, then the script's body as a function, then `flush()` of the
-    /// deferred writes on every path out of the body. (Lua 5.1 allows a
-    /// function 60 upvalues: a body may use at most that many of lib.lua's
-    /// locals; Redis refuses to load a script that uses more.)
-    private static func make(_ name: String, _ body: [UInt8]) -> RedisScript {
-        RedisScript(name: name, source: lib + "\nlocal function main()\n" + String(decoding: body, as: UTF8.self)
-                    + "\nend\nlocal result = main()\nflush()\nreturn result\n")
+    /// `quell_<12 hex digits of SHA-1 over lib.lua and every body>`.
+    static let version: String = {
+        var all = String(decoding: PackageResources.lib_lua, as: UTF8.self)
+        for b in bodies { all += "\u{0}" + b.name + "\u{0}" + String(decoding: b.source, as: UTF8.self) }
+        return "quell_" + SHA1.hex(all).prefix(12)
+    }()
+
+    static let library: RedisFunctionLibrary = {
+        var source = "#!lua name=\(version)\n" + String(decoding: PackageResources.lib_lua, as: UTF8.self)
+        for b in bodies {
+            source += """
+
+                local function body_\(b.name)(KEYS, ARGV)
+                \(String(decoding: b.source, as: UTF8.self))
+                end
+                redis.register_function('\(version)_\(b.name)', function(keys, args)
+                  begin(keys, args)
+                  local result = body_\(b.name)(keys, args)
+                  flush()
+                  return result
+                end)
+
+                """
+        }
+        return RedisFunctionLibrary(name: version, source: source)
+    }()
+
+    private static func function(_ name: String) -> RedisFunction {
+        precondition(bodies.contains { $0.name == name }, "no script \(name).lua")
+        return RedisFunction(name: "\(version)_\(name)", library: library)
     }
 
-    static let enqueue = make("enqueue", PackageResources.enqueue_lua)
-    static let start = make("start", PackageResources.start_lua)
-    static let progress = make("progress", PackageResources.progress_lua)
-    static let heartbeat = make("heartbeat", PackageResources.heartbeat_lua)
-    static let finish = make("finish", PackageResources.finish_lua)
-    static let cancel = make("cancel", PackageResources.cancel_lua)
-    static let confirmCancel = make("confirm_cancel", PackageResources.confirm_cancel_lua)
-    static let retry = make("retry", PackageResources.retry_lua)
-    static let reap = make("reap", PackageResources.reap_lua)
-    static let cleanup = make("cleanup", PackageResources.cleanup_lua)
-    static let forward = make("forward", PackageResources.forward_lua)
-    static let stats = make("stats", PackageResources.stats_lua)
-    static let expire = make("expire", PackageResources.expire_lua)
-    /// Standalone (no lib.lua): run once per connect by `JobStore`'s connect hook.
+    static let enqueue = function("enqueue")
+    static let start = function("start")
+    static let progress = function("progress")
+    static let heartbeat = function("heartbeat")
+    static let finish = function("finish")
+    static let cancel = function("cancel")
+    static let confirmCancel = function("confirm_cancel")
+    static let retry = function("retry")
+    static let reap = function("reap")
+    static let cleanup = function("cleanup")
+    static let forward = function("forward")
+    static let stats = function("stats")
+    static let expire = function("expire")
+    /// A plain script (no library): run once per connect by `JobStore`'s
+    /// connect hook, before any function is called on that connection.
     static let liveness = RedisScript(name: "liveness", source: String(decoding: PackageResources.liveness_lua, as: UTF8.self))
-
-    static let all = [enqueue, start, progress, heartbeat, finish, cancel, confirmCancel, retry, reap, cleanup, forward, stats, expire]
 }
