@@ -14,7 +14,7 @@
 -- Events: one when the status changes. Publishes the id on the cancel channel.
 
 local ttl, id, tenant, reason = tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
-local j, err = load(id, true)
+local j, err = load(id)
 if err then return redis.error_reply(err) end
 if not j or (tenant ~= '' and j.tenant ~= tenant) then return {'not_found'} end
 if j.status == 'cancelling' or j.status == 'cancelled' then return {j.status, reply_job(j)} end

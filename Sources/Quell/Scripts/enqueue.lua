@@ -24,7 +24,7 @@ for i = 5, #ARGV, 9 do
   if key ~= '' then
     local hid = redis.call('GET', k_dedupe(t, key))
     if hid then
-      local h, err = load(hid, true)
+      local h, err = load(hid)
       if err then
         failure = err
       elseif h and not TERMINAL[h.status] then
@@ -53,14 +53,12 @@ for i = 5, #ARGV, 9 do
       deadline_at = '', expected = '', worker = '', lease = '', error = '',
       cancel_at = '', cancel_reason = '', timeout = ARGV[i + 7], total = '', headers = ARGV[i + 8]}
     -- Only non-empty fields are stored; absent ones read back as ''.
-    local args = {'params', ARGV[i + 5]}
-    for n = 1, #FIELDS do
-      local v = j[FIELDS[n]]
-      if v ~= '' then
-        args[#args + 1] = FIELDS[n]
-        args[#args + 1] = v
-      end
-    end
+    local args = {'id', id, 'type', typ, 'queue', q, 'tenant', t, 'status', 'queued',
+      'attempt', '0', 'max_attempts', j.max_attempts, 'version', '1', 'created_at', j.created_at,
+      'params', ARGV[i + 5]}
+    if key ~= '' then args[21] = 'key'; args[22] = key end
+    if j.timeout ~= '' then args[#args + 1] = 'timeout'; args[#args + 1] = j.timeout end
+    if j.headers ~= '' then args[#args + 1] = 'headers'; args[#args + 1] = j.headers end
     redis.call('HSET', k_job(id), unpack(args))
     defer('LPUSH', k_queue(q), id)
     defer('ZADD', k_index(t, 'queued'), 0, id)

@@ -38,7 +38,7 @@ end
 
 local out = {}
 for n, id in ipairs(ids) do
-  local j, err = load_all(id)
+  local j, err = load(id)
   if err then
     out[#out + 1] = {'skip', id, err}
   elseif not j then

@@ -1,0 +1,118 @@
+import QuellTestSupport
+import Synchronization
+import Testing
+@testable import Quell
+
+/// Group commit: concurrent single enqueues share one function call.
+@Suite("Enqueue group commit")
+struct EnqueueGroupTests {
+    /// Calls `send` saw, and a gate that holds the first call until released.
+    final class Recorder: Sendable {
+        let calls = Mutex<[[String]]>([])
+        let gate = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        let firstArrived = Mutex<Bool>(false)
+
+        func send(_ group: [EnqueueRequest]) async -> [Result<Job, QuellError>] {
+            let isFirst = calls.withLock { c -> Bool in
+                c.append(group.map { $0.type })
+                return c.count == 1
+            }
+            if isFirst {
+                await withCheckedContinuation { k in
+                    gate.withLock { $0 = k }
+                    firstArrived.withLock { $0 = true }
+                }
+            }
+            return group.map { _ in .failure(.invalid("recorded")) }
+        }
+    }
+
+    @Test func requestsArrivingDuringACallGoTogetherInTheNextInArrivalOrder() async throws {
+        let group = EnqueueGroup(limit: 128)
+        let recorder = Recorder()
+        let send: EnqueueGroup.Send = { requests in await recorder.send(requests) }
+        let first = Task { await group.enqueue(EnqueueRequest(type: "first"), send: send) }
+        while !recorder.firstArrived.withLock({ $0 }) { await Task.yield() }
+        // The first call is in flight (held); these ten wait for the next one,
+        // queued one after the other so their arrival order is known.
+        var waiting: [Task<Result<Job, QuellError>, Never>] = []
+        for n in 0..<10 {
+            waiting.append(Task { await group.enqueue(EnqueueRequest(type: "t\(n)"), send: send) })
+            while group.waitingCount < n + 1 { await Task.yield() }
+        }
+        recorder.gate.withLock { $0!.resume() }
+        _ = await first.value
+        for t in waiting { _ = await t.value }
+        let calls = recorder.calls.withLock { $0 }
+        #expect(calls == [["first"], (0..<10).map { "t\($0)" }])
+    }
+
+    @Test func aLoneRequestIsSentAtOnceAlone() async {
+        let group = EnqueueGroup()
+        let seen = Mutex<[Int]>([])
+        for _ in 0..<3 {
+            _ = await group.enqueue(EnqueueRequest(type: "x"), send: { requests in
+                seen.withLock { $0.append(requests.count) }
+                return requests.map { _ in .failure(.invalid("x")) }
+            })
+        }
+        #expect(seen.withLock { $0 } == [1, 1, 1])
+    }
+
+    @Test func aGroupIsCappedAtItsLimit() async throws {
+        let group = EnqueueGroup(limit: 4)
+        let recorder = Recorder()
+        let send: EnqueueGroup.Send = { requests in await recorder.send(requests) }
+        let first = Task { await group.enqueue(EnqueueRequest(type: "first"), send: send) }
+        while !recorder.firstArrived.withLock({ $0 }) { await Task.yield() }
+        var waiting: [Task<Result<Job, QuellError>, Never>] = []
+        for n in 0..<10 {
+            waiting.append(Task { await group.enqueue(EnqueueRequest(type: "t\(n)"), send: send) })
+            while group.waitingCount < n + 1 { await Task.yield() }
+        }
+        recorder.gate.withLock { $0!.resume() }
+        _ = await first.value
+        for t in waiting { _ = await t.value }
+        #expect(recorder.calls.withLock { $0.map(\.count) } == [1, 4, 4, 2])
+    }
+
+    @Test func concurrentTriggersOfOneKeyAdmitExactlyOne() async throws {
+        let store = makeStore("enqueue-group")
+        let results = await withTaskGroup(of: Result<Job, QuellError>.self) { g in
+            for _ in 0..<50 {
+                g.addTask {
+                    do throws(QuellError) {
+                        return .success(try await store.enqueue(EnqueueRequest(type: "sync", tenant: "acme", key: "drive:1")))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            var all: [Result<Job, QuellError>] = []
+            for await r in g { all.append(r) }
+            return all
+        }
+        let accepted = results.compactMap { try? $0.get() }
+        #expect(accepted.count == 1)
+        let holder = try #require(accepted.first)
+        for r in results {
+            if case .failure(let e) = r {
+                guard case .conflict(let h) = e else { Issue.record("got \(e)"); continue }
+                #expect(h.id == holder.id)
+            }
+        }
+        // And many distinct jobs at once all land, each its own job.
+        let ids = await withTaskGroup(of: String?.self) { g in
+            for n in 0..<200 {
+                g.addTask { try? await store.enqueue(EnqueueRequest(type: "noop", tenant: "acme", key: "k\(n)")).id }
+            }
+            var all: [String] = []
+            for await id in g { if let id { all.append(id) } }
+            return all
+        }
+        #expect(Set(ids).count == 200)
+        for id in ids.prefix(20) { #expect(try await store.jobExists(id)) }
+        let stats = try await store.stats(tenant: "acme")
+        #expect(stats.counts[.queued] == 201)
+    }
+}
