@@ -37,7 +37,7 @@ enum StoreBench {
         if !requests.isEmpty { _ = try await store.enqueue(batch: requests) }
         report("enqueue_batched_\(batch)", Double(jobs) / (monotonic() - start), "jobs/s")
         let enqueueCalls = try await commandCalls(admin)
-        let enqueueUsec = try await commandStat(admin, "usec=")["evalsha"] ?? 0
+        let enqueueUsec = try await commandStat(admin, "usec=")["fcall"] ?? 0
         let enqueueTrips = store.redis.statistics.roundTrips - trips0
 
         try await admin.send("CONFIG", "RESETSTAT")
@@ -54,13 +54,13 @@ enum StoreBench {
         }
         report("start_finish_batched_\(batch)", Double(started) / (monotonic() - start), "jobs/s")
         let runCalls = try await commandCalls(admin)
-        let runUsec = try await commandStat(admin, "usec=")["evalsha"] ?? 0
+        let runUsec = try await commandStat(admin, "usec=")["fcall"] ?? 0
         let runTrips = store.redis.statistics.roundTrips - trips1
 
         func perJob(_ calls: [String: Int], _ n: Int) -> String {
             calls.sorted { $0.value > $1.value }.map { "\($0.key)=\(String(format: "%.2f", Double($0.value) / Double(n)))" }.joined(separator: " ")
         }
-        let inside = { (c: [String: Int]) in c.filter { $0.key != "evalsha" && $0.key != "config" }.values.reduce(0, +) }
+        let inside = { (c: [String: Int]) in c.filter { $0.key != "fcall" && $0.key != "config" }.values.reduce(0, +) }
         print("enqueue: redis commands per job \(String(format: "%.2f", Double(inside(enqueueCalls)) / Double(jobs)))"
               + " (\(perJob(enqueueCalls, jobs))), round trips per job \(String(format: "%.3f", Double(enqueueTrips) / Double(jobs)))"
               + ", Redis time in scripts \(String(format: "%.1f", Double(enqueueUsec) / Double(jobs))) µs per job")

@@ -62,7 +62,7 @@ enum WorkerBench {
         try? FileManager.default.removeItem(atPath: logPath)
         let trips = log.range(of: #"(\d+) round trips"#, options: .regularExpression).map { Int(log[$0].split(separator: " ")[0]) ?? 0 } ?? 0
         let calls = try await StoreBench.commandCalls(store.redis)
-        let inScripts = calls.filter { !["evalsha", "config|resetstat", "info", "script|load", "blmove", "hgetall"].contains($0.key) }.values.reduce(0, +)
+        let inScripts = calls.filter { !["fcall", "function|load", "config|resetstat", "info", "blmove", "hgetall"].contains($0.key) }.values.reduce(0, +)
         print("throughput \(mode): \(jobs) jobs in \(String(format: "%.2f", elapsed)) s = \(Int(Double(jobs) / elapsed)) jobs/s"
               + " (concurrency \(concurrency))")
         print("  worker client round trips per job \(String(format: "%.3f", Double(trips) / Double(jobs)))"

@@ -1,6 +1,6 @@
 -- cancel.lua — a user (or operator) asks a job to stop.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 revoked-set ttl ms,
 --       5 job id, 6 tenant ('' = any tenant: admin), 7 reason
 -- queued     → cancelled now; it never starts (invariant 4)

@@ -3,7 +3,7 @@
 -- by hand. Unlike the reaper it gives an overdue job no grace: past its
 -- deadline or with a stale heartbeat is enough.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms, 5 tenant ('' = all)
 -- Returns {{action, id}, …} as reap.lua does; nothing while verdicts are
 --   held (within stale-after of a Redis restart or a process regaining it).

@@ -1,6 +1,6 @@
 -- confirm_cancel.lua — the worker confirms a cancelled job has stopped.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 job id, 5 lease,
 --       6 progress JSON at the moment it stopped ('' = keep)
 -- cancelling → cancelled, counters as they were (invariant 5); the dedupe

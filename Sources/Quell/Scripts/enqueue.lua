@@ -1,6 +1,6 @@
 -- enqueue.lua — accept new jobs into their queues, one dedupe key at a time.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms,
 --       then 9 per job: id, type, queue, tenant, key ('' = none), params JSON,
 --       max_attempts, timeout seconds ('' = adaptive), headers JSON ('' = none)
@@ -62,6 +62,7 @@ for i = 5, #ARGV, 9 do
     redis.call('HSET', k_job(id), unpack(args))
     defer('LPUSH', k_queue(q), id)
     defer('ZADD', k_index(t, 'queued'), 0, id)
+    count(t, 'queued', 1)
     defer('ZADD', k_all(t), 0, id)
     if key ~= '' then
       redis.call('SET', k_dedupe(t, key), id)

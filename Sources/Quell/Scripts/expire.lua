@@ -1,7 +1,7 @@
 -- expire.lua — the janitor: delete terminal jobs finished longer ago than
 -- the retention, with their index entries. Not a status change: no event.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap (unused), 4 cutoff ms (finished
 --       before it → deleted), 5 cutoff id prefix (the 10-character time part
 --       of a job id made at the cutoff), 6 limit per index
@@ -21,6 +21,7 @@ for _, t in ipairs(redis.call('SMEMBERS', K_TENANTS)) do
       if not done or done < cutoff then
         redis.call('DEL', k_job(id))
         defer('ZREM', index, id)
+        count(t, status, -1)
         defer('ZREM', k_all(t), id)
         if v[2] then defer('ZREM', k_keyjobs(t, v[2]), id) end
         deleted = deleted + 1

@@ -1,6 +1,6 @@
 -- finish.lua — record how handlers ended (many jobs per call).
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap,
 --       then 5 per job: id, lease, status, error, progress JSON ('' = keep)
 --       status: completed | completed_with_errors | failed | timed_out

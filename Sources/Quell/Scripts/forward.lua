@@ -1,6 +1,6 @@
 -- forward.lua — move delayed retries that are due back to their queues.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap (unused), 4 limit per queue, 5… queues
 -- The jobs are already `queued` (retry.lua set it): no status change, no event.
 -- Returns the number of ids moved.

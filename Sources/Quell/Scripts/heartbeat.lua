@@ -1,7 +1,7 @@
 -- heartbeat.lua — one call per interval for all of a worker's running jobs,
 -- plus the worker's own registration.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap (unused), 4 stale-after ms,
 --       5 worker id, 6 queues (comma-separated), 7 slots, 8 busy, 9 started-at ms,
 --       then 2 per job: id, lease

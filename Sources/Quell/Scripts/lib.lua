@@ -18,7 +18,7 @@
 -- Nothing here may call a standard global (unpack, tonumber, …) at load time.
 
 local BASE, NOW, MAXLEN
-local K_ACTIVE, K_TENANTS, K_QUEUES, K_REVOKED, K_EVENTS, K_CANCEL, K_WORKERS, K_LIVENESS, K_FINISHED
+local K_ACTIVE, K_TENANTS, K_QUEUES, K_REVOKED, K_EVENTS, K_CANCEL, K_WORKERS, K_LIVENESS, K_FINISHED, K_COUNTS
 
 local function k_job(id) return BASE .. ':job:' .. id end
 local function k_queue(q) return BASE .. ':queue:' .. q end
@@ -40,7 +40,7 @@ local function k_worker(w) return BASE .. ':worker:' .. w end
 -- Takes one or two arguments after the key (ZREM/LPUSH/RPUSH member, or
 -- ZADD score and member): fixed arity, because a vararg loop costs three
 -- times as much, and this runs several times per job.
-local PENDING, PENDING_ORDER, FINISHED = {}, {}, {}
+local PENDING, PENDING_ORDER, FINISHED, COUNTS = {}, {}, {}, {}
 local function defer(cmd, key, a, b)
   local runs = PENDING[key]
   if not runs then
@@ -62,6 +62,9 @@ local function flush()
     for _, run in ipairs(PENDING[key]) do redis.call(unpack(run)) end
   end
   for status, n in pairs(FINISHED) do redis.call('HINCRBY', K_FINISHED, status, n) end
+  for field, n in pairs(COUNTS) do
+    if n ~= 0 then redis.call('HINCRBY', K_COUNTS, field, n) end
+  end
 end
 
 -- Sets the per-call values; a base other than the last call's (another
@@ -70,7 +73,7 @@ local GUARD
 local function begin(keys, args)
   NOW = tonumber(args[2])
   MAXLEN = args[3]
-  PENDING, PENDING_ORDER, FINISHED = {}, {}, {}
+  PENDING, PENDING_ORDER, FINISHED, COUNTS = {}, {}, {}, {}
   if args[1] ~= BASE then
     BASE = args[1]
     GUARD = BASE .. ':shard'
@@ -83,6 +86,7 @@ local function begin(keys, args)
     K_WORKERS = BASE .. ':workers'
     K_LIVENESS = BASE .. ':liveness'
     K_FINISHED = BASE .. ':finished'
+    K_COUNTS = BASE .. ':counts'
   end
   if keys[1] ~= GUARD then
     error('quell: KEYS[1] must be the guard key ' .. GUARD .. ', got ' .. tostring(keys[1]))
@@ -137,6 +141,19 @@ local function pack(j)
     .. j.cancel_reason .. SEP .. j.timeout .. SEP .. j.total .. SEP .. j.headers
 end
 
+-- Jobs stored now, per tenant and status and over all tenants, live in one
+-- hash, `counts` (field '<tenant>\31<status>', and '\31<status>' for all
+-- tenants), so stats cost the same for 1 tenant or 10 000 and any depth.
+-- Every change of a job's status goes through set_status (or enqueue and
+-- the janitor, which add and delete jobs): they adjust the counts, merged
+-- per call and flushed with one HINCRBY per field.
+local function count(t, status, n)
+  local f = t .. SEP .. status
+  COUNTS[f] = (COUNTS[f] or 0) + n
+  f = SEP .. status
+  COUNTS[f] = (COUNTS[f] or 0) + n
+end
+
 -- A job for a reply to the caller: {packed, params}.
 local function reply_job(j)
   return {pack(j), j.params}
@@ -170,6 +187,8 @@ local function set_status(j, changed, status)
   if j.status ~= status then
     defer('ZREM', k_index(j.tenant, j.status), j.id)
     defer('ZADD', k_index(j.tenant, status), 0, j.id)
+    count(j.tenant, j.status, -1)
+    count(j.tenant, status, 1)
   end
   changed.status = status
 end

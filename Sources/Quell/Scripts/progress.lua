@@ -1,6 +1,6 @@
 -- progress.lua — record handlers' progress (coalesced: many jobs per call).
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms,
 --       5-8 timeout base / per-item / min / max seconds,
 --       then 5 per job: id, lease, progress JSON, total ('' = unchanged),

@@ -2,7 +2,7 @@
 -- workers' claims. Safe when many processes run it at once: each call is
 -- atomic and only touches what is due.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms, 5 limit per sweep,
 --       then the ids of the jobs the calling process is running itself
 --       (never judged here: its own heartbeater speaks for them)

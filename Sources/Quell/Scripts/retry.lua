@@ -2,7 +2,7 @@
 -- has attempts left (after a delay), or a job interrupted by worker shutdown
 -- (at once, at the front of its queue, without spending an attempt).
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 job id, 5 lease, 6 delay ms,
 --       7 error text, 8 progress JSON ('' = keep), 9 refund ('1' = the attempt
 --       does not count), 10 cursor JSON ('' = keep): the next attempt resumes from it

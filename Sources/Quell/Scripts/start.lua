@@ -1,6 +1,6 @@
 -- start.lua — a worker takes up to `count` queued jobs and starts them.
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 worker id, 5 lease prefix,
 --       6 count, 7 stale-after ms, 8-11 timeout base / per-item / min / max
 --       seconds, 12… queue names in priority order

@@ -1,7 +1,8 @@
 -- stats.lua — counts per status, queue depths, workers: O(1) per status and
--- queue (counts are index cardinalities kept by the scripts; nothing scans jobs).
+-- queue, whatever the number of tenants or jobs (counts are kept in the
+-- counts hash by every transition; nothing scans jobs or tenants).
 --
--- KEYS: none (see lib.lua)
+-- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap (unused), 4 tenant ('' = all tenants)
 -- Returns {counts, queues, workers, finished}:
 --   counts  {status, n, …} for the 8 statuses (jobs stored now, per tenant)
@@ -10,21 +11,41 @@
 --   queues  {{name, depth, scheduled}, …}
 --   workers {{expires_ms, <registration fields>}, …}
 
-local tenants
-if ARGV[4] ~= '' then tenants = {ARGV[4]} else tenants = redis.call('SMEMBERS', K_TENANTS) end
+-- Counts come from the counts hash (see lib.lua's count). A store written
+-- before the hash existed (no 'built' field) gets it built once, here, from
+-- its status indexes: absolute values overwrite whatever increments arrived
+-- first, and both are kept by the same atomic calls, so it is exact.
 local order = {'queued', 'running', 'cancelling', 'completed', 'completed_with_errors',
   'failed', 'cancelled', 'timed_out'}
+if redis.call('HEXISTS', K_COUNTS, 'built') == 0 then
+  local all = {}
+  local fields = {'built', '1'}
+  for _, t in ipairs(redis.call('SMEMBERS', K_TENANTS)) do
+    for _, s in ipairs(order) do
+      local n = redis.call('ZCARD', k_index(t, s))
+      all[s] = (all[s] or 0) + n
+      fields[#fields + 1] = t .. SEP .. s
+      fields[#fields + 1] = n
+    end
+  end
+  for _, s in ipairs(order) do
+    fields[#fields + 1] = SEP .. s
+    fields[#fields + 1] = all[s] or 0
+  end
+  redis.call('HSET', K_COUNTS, unpack(fields))
+end
+local names = {}
+for i, s in ipairs(order) do names[i] = ARGV[4] .. SEP .. s end
+local got = redis.call('HMGET', K_COUNTS, unpack(names))
 local counts = {}
-for _, s in ipairs(order) do
-  local n = 0
-  for _, t in ipairs(tenants) do n = n + redis.call('ZCARD', k_index(t, s)) end
+for i, s in ipairs(order) do
   counts[#counts + 1] = s
-  counts[#counts + 1] = n
+  counts[#counts + 1] = tonumber(got[i]) or 0
 end
 local queues = {}
-local names = redis.call('SMEMBERS', K_QUEUES)
-table.sort(names)
-for _, q in ipairs(names) do
+local queue_names = redis.call('SMEMBERS', K_QUEUES)
+table.sort(queue_names)
+for _, q in ipairs(queue_names) do
   queues[#queues + 1] = {q, redis.call('LLEN', k_queue(q)), redis.call('ZCARD', k_scheduled(q))}
 end
 local workers = {}

@@ -41,6 +41,12 @@ public struct Keys: Sendable, Equatable {
     package func keyIndex(tenant: String, key: String) -> String { "\(base):keyjobs:\(tenant):\(key)" }
     /// String: the id of the one non-terminal job holding this dedupe key.
     package func dedupe(tenant: String, key: String) -> String { "\(base):dedupe:\(tenant):\(key)" }
+    /// Hash: jobs stored now per `<tenant>\u{1f}<status>`, and per
+    /// `\u{1f}<status>` over all tenants (kept by every transition; `built`
+    /// marks it complete). What stats read, whatever the tenants or depth.
+    package var counts: String { "\(base):counts" }
+    /// Hash: status → jobs that ever ended so (never decreases).
+    package var finished: String { "\(base):finished" }
     /// Set of tenant names seen.
     package var tenants: String { "\(base):tenants" }
     /// Sorted set: cancelled job id → expiry (ms). Bounded: trimmed on every cancel.

@@ -1,0 +1,61 @@
+import QuellTestSupport
+import Testing
+@testable import Quell
+
+/// Stats read counts from the counts hash; they must always equal what a
+/// full listing finds, per tenant and over all tenants.
+@Suite("Stats counts")
+struct StatsCountsTests {
+    func listed(_ store: JobStore, tenant: String?, _ status: JobStatus) async throws -> Int {
+        var n = 0
+        var cursor: String? = nil
+        repeat {
+            let page = try await store.jobs(status: status, tenant: tenant, limit: 100, cursor: cursor)
+            n += page.jobs.count
+            cursor = page.nextCursor
+        } while cursor != nil
+        return n
+    }
+
+    func expectCountsMatchListings(_ store: JobStore, _ tenants: [String?]) async throws {
+        for tenant in tenants {
+            let stats = try await store.stats(tenant: tenant)
+            for status in JobStatus.allCases {
+                let n = try await listed(store, tenant: tenant, status)
+                #expect(stats.counts[status] ?? 0 == n, "\(tenant ?? "all") \(status): stats \(stats.counts[status] ?? 0), listed \(n)")
+            }
+        }
+    }
+
+    @Test func countsEqualListingsThroughEveryKindOfTransitionAndARebuild() async throws {
+        let clock = ManualClock()
+        var store = makeStore("stats-counts", clock: clock, staleAfter: 10)
+        store = JobStore(redis: store.redis, configuration: { var c = store.configuration; c.retention = 3600; return c }(), clock: clock)
+        for n in 0..<12 { _ = try await store.enqueue(EnqueueRequest(type: "t", tenant: n % 3 == 0 ? "globex" : "acme", key: "k\(n)")) }
+        _ = try await store.enqueue(batch: (0..<6).map { _ in EnqueueRequest(type: "t", tenant: "initech") })
+        let started = try await store.startJobs(8)
+        _ = try await store.finish(started.prefix(3).map { FinishReport(id: $0.job.id, lease: $0.lease, status: .completed) })
+        _ = try await store.finish(started.dropFirst(3).prefix(1).map { FinishReport(id: $0.job.id, lease: $0.lease, status: .failed, error: "x") })
+        _ = try await store.cancel(id: started[5].job.id, tenant: nil)               // running → cancelling
+        let queued = try await store.jobs(status: .queued, tenant: "initech", limit: 2, cursor: nil).jobs
+        for j in queued { _ = try await store.cancel(id: j.id, tenant: "initech") }  // queued → cancelled
+        try await expectCountsMatchListings(store, [nil, "acme", "globex", "initech"])
+
+        // Stuck jobs closed by the reaper, then old ones deleted by the janitor.
+        clock.advance(by: 11)
+        _ = try await store.reap(ownJobs: [])
+        try await expectCountsMatchListings(store, [nil, "acme", "globex", "initech"])
+        clock.advance(by: 3700)
+        #expect(try await store.expireFinished() > 0)
+        try await expectCountsMatchListings(store, [nil, "acme", "globex", "initech"])
+
+        // A store written before the counts hash existed: built once from the indexes.
+        let before = try await store.stats(tenant: nil).counts
+        try await store.redis.send("DEL", store.keys.counts)
+        #expect(try await store.stats(tenant: nil).counts == before)
+        try await expectCountsMatchListings(store, [nil, "acme", "globex", "initech"])
+        // And kept from then on.
+        _ = try await store.enqueue(EnqueueRequest(type: "t", tenant: "acme"))
+        try await expectCountsMatchListings(store, [nil, "acme"])
+    }
+}
