@@ -147,10 +147,14 @@ end
 -- Every change of a job's status goes through set_status (or enqueue and
 -- the janitor, which add and delete jobs): they adjust the counts, merged
 -- per call and flushed with one HINCRBY per field.
+local ALL_TENANTS_FIELD = {queued = SEP .. 'queued', running = SEP .. 'running',
+  cancelling = SEP .. 'cancelling', completed = SEP .. 'completed',
+  completed_with_errors = SEP .. 'completed_with_errors', failed = SEP .. 'failed',
+  cancelled = SEP .. 'cancelled', timed_out = SEP .. 'timed_out'}  -- every status of STATUSES
 local function count(t, status, n)
   local f = t .. SEP .. status
   COUNTS[f] = (COUNTS[f] or 0) + n
-  f = SEP .. status
+  f = ALL_TENANTS_FIELD[status] or error('quell: add status ' .. status .. ' to ALL_TENANTS_FIELD')
   COUNTS[f] = (COUNTS[f] or 0) + n
 end
 

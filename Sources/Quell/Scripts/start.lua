@@ -50,7 +50,7 @@ for n, id in ipairs(ids) do
     local changed = {attempt = tostring(tonumber(j.attempt) + 1), started_at = ARGV[2],
       heartbeat_at = ARGV[2], worker = worker, lease = lease_prefix .. n,
       deadline_at = tostring(NOW + math.floor(seconds * 1000)), expected = tostring(seconds)}
-    if j.cursor == '' then changed.progress = '' end
+    if j.cursor == '' and j.progress ~= '' then changed.progress = '' end
     set_status(j, changed, 'running')
     local packed = emit(j, changed)
     defer('ZADD', K_ACTIVE, reap_at(j, stale), id)
