@@ -2,8 +2,8 @@ import Quell
 import QuellHTTP
 
 /// An error answer of the API: `{"error": {"code": "...", "message": "..."}}`, plus
-/// `"job"` beside `"error"` for the two 409s (`conflict`: the job holding the key;
-/// `not_cancellable`: the job as it ended).
+/// `"job"` beside `"error"` for the 409s (`conflict`: the job holding the key;
+/// `not_cancellable`, `not_pausable`, `not_resumable`: the job as it is).
 struct APIFailure: Error, Sendable {
     var status: HTTPStatus
     var code: String
@@ -27,6 +27,12 @@ struct APIFailure: Error, Sendable {
             self.init(.conflict, "conflict", "job \(job.id) (\(job.status.rawValue)) already holds key '\(job.key ?? "")'", job: job)
         case .notCancellable(let job):
             self.init(.conflict, "not_cancellable", "job \(job.id) already ended as \(job.status.rawValue)", job: job)
+        case .notPausable(let job):
+            self.init(.conflict, "not_pausable", "job \(job.id) is \(job.status.rawValue): it cannot be paused", job: job)
+        case .notResumable(let job):
+            self.init(.conflict, "not_resumable", job.status == .pausing
+                      ? "job \(job.id) is still pausing: resume it once it is paused"
+                      : "job \(job.id) is \(job.status.rawValue): it cannot be resumed", job: job)
         case .notFound(let id):
             self.init(.notFound, "not_found", "no job \(id)")
         case .invalid(let message):

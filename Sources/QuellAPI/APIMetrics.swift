@@ -65,6 +65,13 @@ final class APIMetrics: Sendable {
             for status in JobStatus.displayOrder where status.isTerminal {
                 line("quell_jobs_finished_total", [("status", status.rawValue)], stats.finishedTotals[status] ?? 0)
             }
+            family("quell_pauses_total", "counter", "Jobs that ever became paused (all tenants; never decreases).")
+            line("quell_pauses_total", [], stats.pausesTotal)
+            family("quell_resumes_total", "counter", "Paused jobs ever resumed (all tenants; never decreases).")
+            line("quell_resumes_total", [], stats.resumesTotal)
+            family("quell_forced_stops_total", "counter",
+                   "Handlers ever abandoned because they did not stop within the cancel grace (all tenants).")
+            line("quell_forced_stops_total", [], stats.forcedStopsTotal)
             family("quell_queue_depth", "gauge", "Jobs waiting in a queue, ready to start.")
             for q in stats.queues { line("quell_queue_depth", [("queue", q.name)], q.depth) }
             family("quell_queue_scheduled", "gauge", "Delayed retries of a queue not yet due.")

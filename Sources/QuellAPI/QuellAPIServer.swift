@@ -134,6 +134,8 @@ struct Routes: Sendable {
         r.get("/v1/jobs", authenticated(list))
         r.get("/v1/jobs/:id", authenticated(show))
         r.post("/v1/jobs/:id/cancel", authenticated(cancel))
+        r.post("/v1/jobs/:id/pause", authenticated(pause))
+        r.post("/v1/jobs/:id/resume", authenticated(resume))
         r.post("/v1/cleanup", authenticated(cleanup))
         r.get("/v1/stats", authenticated(stats))
         let events = EventsEndpoint(store: store, follower: follower, params: params, heartbeat: configuration.sseHeartbeat)
@@ -267,6 +269,42 @@ struct Routes: Sendable {
         if job.params == nil { job = await params.fill(job) }
         metrics.countCancel(answered: job.status)
         return Self.job(.ok, job)
+    }
+
+    /// `POST /v1/jobs/{id}/pause` → 200 job (`paused` for a queued job,
+    /// `pausing` for a running one until its worker reaches a checkpoint);
+    /// repeating answers the same; 404; 409 `not_pausable` + job when it is
+    /// being cancelled or ended. The body may be empty or `{}`.
+    @Sendable func pause(_ request: HTTPRequest, _ caller: APICaller) async throws -> HTTPResponse {
+        try await pauseOrResume(request, caller) { id, tenant throws(QuellError) in try await store.pause(id: id, tenant: tenant) }
+    }
+
+    /// `POST /v1/jobs/{id}/resume` → 200 job (`queued`: back in its queue, to
+    /// continue from its cursor); a queued or running job answers as it is;
+    /// 404; 409 `not_resumable` + job while it is pausing, being cancelled, or
+    /// ended. The body may be empty or `{}`.
+    @Sendable func resume(_ request: HTTPRequest, _ caller: APICaller) async throws -> HTTPResponse {
+        try await pauseOrResume(request, caller) { id, tenant throws(QuellError) in try await store.resume(id: id, tenant: tenant) }
+    }
+
+    private func pauseOrResume(_ request: HTTPRequest, _ caller: APICaller,
+                               _ act: (String, String?) async throws(QuellError) -> Job) async throws -> HTTPResponse {
+        _ = try RequestDecoding.query(request, allowed: [])
+        if let body = try RequestDecoding.jsonObject(request) {
+            try RequestDecoding.rejectUnknownFields(body, allowed: [])
+        }
+        let id = request.pathParameters["id"] ?? ""
+        do {
+            var job = try await act(id, caller.scope)
+            if job.params == nil { job = await params.fill(job) }
+            return Self.job(.ok, job)
+        } catch {
+            switch error {
+            case .notPausable(let job): throw APIFailure(.notPausable(await params.fill(job)))
+            case .notResumable(let job): throw APIFailure(.notResumable(await params.fill(job)))
+            default: throw error
+            }
+        }
     }
 
     // MARK: - Cleanup and stats

@@ -22,6 +22,8 @@ public enum QuellMain {
         case .jobsList(let o): return await JobsCommand.list(o)
         case .jobsShow(let o): return await JobsCommand.show(o)
         case .jobsCancel(let o): return await JobsCommand.cancel(o)
+        case .jobsPause(let o): return await JobsCommand.pause(o)
+        case .jobsResume(let o): return await JobsCommand.resume(o)
         case .jobsCleanup(let o): return await JobsCommand.cleanup(o)
         case .enqueue(let o): return await EnqueueCommand.run(o)
         case .demo(let o): return await DemoCommand.run(o, environment: environment)
@@ -77,6 +79,8 @@ extension WorkerOptions {
         v["QUELL_LOG_LEVEL"] = logLevel
         v["QUELL_HEARTBEAT_SECONDS"] = String(heartbeatSeconds)
         v["QUELL_SHUTDOWN_GRACE_SECONDS"] = String(shutdownGraceSeconds)
+        v["QUELL_CANCEL_GRACE_SECONDS"] = String(cancelGraceSeconds)
+        v["QUELL_ABANDONED_TASK_LIMIT"] = String(abandonedTaskLimit)
         return try RedisSettings.read(v)
     }
 

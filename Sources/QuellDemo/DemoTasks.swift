@@ -1,3 +1,4 @@
+import Dispatch
 import FoundationEssentials
 import Quell
 
@@ -84,8 +85,41 @@ public enum DemoTasks {
     /// Parameters of a task that takes none (`demo.noop`).
     public struct NoParams: Decodable, Sendable {}
 
-    /// Registers `demo.sync`, `demo.noop`, `demo.sleep` and `demo.fail`
-    /// (always throws: for retry tests and demos).
+    /// Where a test releases a `demo.stubborn` job (any value).
+    public static func stubbornReleaseKey(_ keys: Keys, job id: String) -> String {
+        keys.app("demo:stubborn:release:\(id)")
+    }
+
+    /// Set by a `demo.stubborn` job when its handler returns at last.
+    public static func stubbornReturnedKey(_ keys: Keys, job id: String) -> String {
+        keys.app("demo:stubborn:returned:\(id)")
+    }
+
+    /// A test task for the hard stop: its handler ignores cancellation — it
+    /// waits, never reaching a checkpoint, until `stubbornReleaseKey` is set
+    /// (a remote call that hangs and does not honour Task cancellation); then
+    /// it reports progress, saves a cursor, marks `stubbornReturnedKey` and
+    /// returns `.completed`, all of which the hard stop must have made moot.
+    /// Not a pattern to copy: real handlers call `checkpoint()`.
+    static func stubborn(_ p: NoParams, _ context: JobContext) async throws -> JobResult {
+        let store = context.store
+        let release = stubbornReleaseKey(store.keys, job: context.job.id)
+        context.progress(stage: "hanging", counters: ["hung": 1])
+        while try await store.redisCommand("EXISTS", release).int != 1 {
+            // A wait that ignores cancellation, on no thread of the pool.
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { c.resume() }
+            }
+        }
+        context.progress(stage: "returned late", counters: ["late": 1])
+        try? await context.saveCursor(["late": true])
+        try await store.redisCommand("SET", stubbornReturnedKey(store.keys, job: context.job.id), "1")
+        return .completed
+    }
+
+    /// Registers `demo.sync`, `demo.noop`, `demo.sleep`, `demo.fail` (always
+    /// throws: for retry tests and demos) and `demo.stubborn` (ignores
+    /// cancellation: for tests of the hard stop).
     public static func register(in registry: TaskRegistry) {
         registry.register("demo.noop", params: NoParams.self) { _, _ in .completed }
         registry.register("demo.fail", params: FailParams.self) { p, _ in throw DemoFailure(description: p.message) }
@@ -106,6 +140,7 @@ public enum DemoTasks {
             return .completed
         }
         registry.register("demo.sync", params: SyncParams.self, sync)
+        registry.register("demo.stubborn", params: NoParams.self, stubborn)
     }
 
     /// Where `demo.sync` writes the ids it synced for a source (a set).

@@ -14,7 +14,7 @@ if verdicts_held(stale) then return {} end
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do
   local j = load(id)
-  if not j or (j.status ~= 'running' and j.status ~= 'cancelling') then
+  if not j or not RUNNING[j.status] then
     defer('ZREM', K_ACTIVE, id)
   elseif tenant == '' or j.tenant == tenant then
     local why = stuck_reason(j, stale)

@@ -10,7 +10,8 @@
 --   {'error', message}           the holder's hash is corrupt
 -- Events: 'queued' (version 1) per accepted job. A stuck holder (heartbeat
 --   stale or past its deadline) is first closed — running → timed_out,
---   cancelling → cancelled — with its own event, and the key passes on;
+--   cancelling → cancelled — with its own event, and the key passes on
+--   (pausing → paused instead: a paused job keeps its key, so a conflict);
 --   while verdicts are held (just after a Redis restart or outage) every
 --   holder counts as live.
 
@@ -33,6 +34,9 @@ for i = 5, #ARGV, 9 do
         if why then
           if h.status == 'cancelling' then
             close(h, 'cancelled', {})
+          elseif h.status == 'pausing' then
+            park(h, {})
+            holder = h
           else
             close(h, 'timed_out', {error = 'stuck (' .. why .. '): replaced by job ' .. id})
           end
@@ -51,7 +55,8 @@ for i = 5, #ARGV, 9 do
       progress = '', attempt = '0', max_attempts = ARGV[i + 6], version = '1',
       created_at = ARGV[2], started_at = '', heartbeat_at = '', completed_at = '',
       deadline_at = '', expected = '', worker = '', lease = '', error = '',
-      cancel_at = '', cancel_reason = '', timeout = ARGV[i + 7], total = '', headers = ARGV[i + 8]}
+      cancel_at = '', cancel_reason = '', timeout = ARGV[i + 7], total = '', headers = ARGV[i + 8],
+      paused_at = '', resumes = ''}
     -- Only non-empty fields are stored; absent ones read back as ''.
     local args = {'id', id, 'type', typ, 'queue', q, 'tenant', t, 'status', 'queued',
       'attempt', '0', 'max_attempts', j.max_attempts, 'version', '1', 'created_at', j.created_at,

@@ -4,9 +4,9 @@
 -- ARGV: 1 base, 2 now ms, 3 events cap,
 --       then 5 per job: id, lease, status, error, progress JSON ('' = keep)
 --       status: completed | completed_with_errors | failed | timed_out
--- Allowed from running or cancelling only. A handler that returned normally
--- after a cancel request it never observed ends `completed` (the truth about
--- the work), with cancel_at kept.
+-- Allowed from running, cancelling or pausing only. A handler that returned
+-- normally after a cancel or pause request it never observed ends
+-- `completed` (the truth about the work), with cancel_at kept.
 -- Returns one code per job, in order:
 --   'ok'        closed
 --   'terminal'  already terminal (e.g. the reaper closed it): nothing changed
@@ -25,7 +25,7 @@ for i = 4, #ARGV, 5 do
     out[#out + 1] = 'lost'
   elseif TERMINAL[j.status] then
     out[#out + 1] = 'terminal'
-  elseif j.lease ~= lease or (j.status ~= 'running' and j.status ~= 'cancelling') then
+  elseif j.lease ~= lease or not RUNNING[j.status] then
     out[#out + 1] = 'lost'
   else
     local changed = {error = err}

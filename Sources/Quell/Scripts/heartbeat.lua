@@ -9,6 +9,7 @@
 -- Returns one code per job, in order:
 --   'ok'        carry on
 --   'cancel'    a cancel was requested (covers a lost pub/sub push)
+--   'pause'     a pause was requested (likewise)
 --   'deadline'  past its deadline: stop it as timed_out
 --   'lost'      not this worker's run any more: stop, write nothing
 
@@ -22,7 +23,7 @@ for i = 10, #ARGV, 2 do
   local id, lease = ARGV[i], ARGV[i + 1]
   local v = redis.call('HMGET', k_job(id), 'status', 'lease', 'deadline_at')
   local status, deadline = v[1], tonumber(v[3])
-  if not status or v[2] ~= lease or (status ~= 'running' and status ~= 'cancelling') then
+  if not status or v[2] ~= lease or not RUNNING[status] then
     out[#out + 1] = 'lost'
   else
     redis.call('HSET', k_job(id), 'heartbeat_at', ARGV[2])
@@ -31,6 +32,8 @@ for i = 10, #ARGV, 2 do
     defer('ZADD', K_ACTIVE, at, id)
     if status == 'cancelling' then
       out[#out + 1] = 'cancel'
+    elseif status == 'pausing' then
+      out[#out + 1] = 'pause'
     elseif deadline and NOW > deadline then
       out[#out + 1] = 'deadline'
     else

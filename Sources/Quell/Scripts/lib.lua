@@ -18,7 +18,7 @@
 -- Nothing here may call a standard global (unpack, tonumber, …) at load time.
 
 local BASE, NOW, MAXLEN
-local K_ACTIVE, K_TENANTS, K_QUEUES, K_REVOKED, K_EVENTS, K_CANCEL, K_WORKERS, K_LIVENESS, K_FINISHED, K_COUNTS
+local K_ACTIVE, K_TENANTS, K_QUEUES, K_REVOKED, K_EVENTS, K_CANCEL, K_PAUSE, K_WORKERS, K_LIVENESS, K_FINISHED, K_COUNTS
 
 local function k_job(id) return BASE .. ':job:' .. id end
 local function k_queue(q) return BASE .. ':queue:' .. q end
@@ -83,6 +83,7 @@ local function begin(keys, args)
     K_REVOKED = BASE .. ':revoked'
     K_EVENTS = BASE .. ':events'
     K_CANCEL = BASE .. ':cancel'
+    K_PAUSE = BASE .. ':pause'
     K_WORKERS = BASE .. ':workers'
     K_LIVENESS = BASE .. ':liveness'
     K_FINISHED = BASE .. ':finished'
@@ -98,11 +99,13 @@ end
 local FIELDS = {'id', 'type', 'queue', 'tenant', 'key', 'status', 'progress', 'attempt',
   'max_attempts', 'version', 'created_at', 'started_at', 'heartbeat_at', 'completed_at',
   'deadline_at', 'expected', 'worker', 'lease', 'error', 'cancel_at', 'cancel_reason',
-  'timeout', 'total', 'headers'}
-local STATUSES = {queued = true, running = true, cancelling = true, completed = true,
-  completed_with_errors = true, failed = true, cancelled = true, timed_out = true}
+  'timeout', 'total', 'headers', 'paused_at', 'resumes'}
+local STATUSES = {queued = true, running = true, cancelling = true, pausing = true, paused = true,
+  completed = true, completed_with_errors = true, failed = true, cancelled = true, timed_out = true}
 local TERMINAL = {completed = true, completed_with_errors = true, failed = true,
   cancelled = true, timed_out = true}
+-- A worker runs the job (it holds a lease, beats, and is in the active set).
+local RUNNING = {running = true, cancelling = true, pausing = true}
 
 -- Absent fields read as '' (the hash stores only non-empty ones).
 local EMPTY = {__index = function() return '' end}
@@ -129,7 +132,7 @@ end
 -- every text that reaches a field). One string instead of 46 arguments is
 -- most of what makes events and replies cheap (Job(packed:) decodes it).
 local SEP = '\31'
--- One concatenation of all 24 (FIELDS, in order): Lua builds the string in
+-- One concatenation of all 26 (FIELDS, in order): Lua builds the string in
 -- one pass, where a table and table.concat cost about three times as much.
 -- Absent fields must read as '' (load's metatable sees to that).
 local function pack(j)
@@ -138,7 +141,8 @@ local function pack(j)
     .. j.max_attempts .. SEP .. j.version .. SEP .. j.created_at .. SEP .. j.started_at .. SEP
     .. j.heartbeat_at .. SEP .. j.completed_at .. SEP .. j.deadline_at .. SEP .. j.expected .. SEP
     .. j.worker .. SEP .. j.lease .. SEP .. j.error .. SEP .. j.cancel_at .. SEP
-    .. j.cancel_reason .. SEP .. j.timeout .. SEP .. j.total .. SEP .. j.headers
+    .. j.cancel_reason .. SEP .. j.timeout .. SEP .. j.total .. SEP .. j.headers .. SEP
+    .. j.paused_at .. SEP .. j.resumes
 end
 
 -- Jobs stored now, per tenant and status and over all tenants, live in one
@@ -148,7 +152,7 @@ end
 -- the janitor, which add and delete jobs): they adjust the counts, merged
 -- per call and flushed with one HINCRBY per field.
 local ALL_TENANTS_FIELD = {queued = SEP .. 'queued', running = SEP .. 'running',
-  cancelling = SEP .. 'cancelling', completed = SEP .. 'completed',
+  cancelling = SEP .. 'cancelling', pausing = SEP .. 'pausing', paused = SEP .. 'paused', completed = SEP .. 'completed',
   completed_with_errors = SEP .. 'completed_with_errors', failed = SEP .. 'failed',
   cancelled = SEP .. 'cancelled', timed_out = SEP .. 'timed_out'}  -- every status of STATUSES
 local function count(t, status, n)
@@ -214,6 +218,24 @@ local function close(j, status, changed)
   emit(j, changed)
 end
 
+-- Parks a job as paused (not terminal): out of the active set, no worker,
+-- lease, heartbeat or deadline, so nothing reaps it and no stale write
+-- lands; its dedupe key is kept (invariant 2) and so are its cursor and
+-- counters, which the run after a resume continues from. A run that was
+-- stopped by the pause gives its attempt back. Counted in `finished` as
+-- `pauses` (not a status: stats ignore it as one).
+local function park(j, changed)
+  if RUNNING[j.status] then
+    changed.attempt = tostring(math.max(0, (tonumber(j.attempt) or 1) - 1))
+  end
+  changed.worker, changed.lease, changed.heartbeat_at, changed.deadline_at = '', '', '', ''
+  changed.paused_at = tostring(NOW)
+  set_status(j, changed, 'paused')
+  defer('ZREM', K_ACTIVE, j.id)
+  FINISHED.pauses = (FINISHED.pauses or 0) + 1
+  emit(j, changed)
+end
+
 -- Seconds a job may run: its fixed timeout, else clamp(base + per × total, min, max).
 local function allowed_seconds(j, total, base, per, min, max)
   if j.timeout ~= '' then return tonumber(j.timeout) end
@@ -249,7 +271,7 @@ end
 -- deadline, 'stale' once its heartbeat is older than stale_ms. Callers check
 -- verdicts_held first.
 local function stuck_reason(j, stale_ms)
-  if j.status ~= 'running' and j.status ~= 'cancelling' then return nil end
+  if not RUNNING[j.status] then return nil end
   local d = tonumber(j.deadline_at)
   if d and NOW > d then return 'deadline' end
   local hb = tonumber(j.heartbeat_at) or 0
@@ -257,14 +279,19 @@ local function stuck_reason(j, stale_ms)
   return nil
 end
 
--- Closes or requeues a stuck job (invariant 6) and says what it did:
+-- Closes, parks or requeues a stuck job (invariant 6) and says what it did:
 -- cancelling → cancelled (the worker is gone or overdue; counters kept);
+-- pausing → paused (from the cursor and counters last written);
 -- past deadline → timed_out; stale heartbeat → queued again while attempts
 -- remain (at the front of its queue), else failed.
 local function resolve_stuck(j, why)
   if j.status == 'cancelling' then
     close(j, 'cancelled', {})
     return 'cancelled'
+  end
+  if j.status == 'pausing' then
+    park(j, {})
+    return 'paused'
   end
   if why == 'deadline' then
     close(j, 'timed_out', {error = 'deadline exceeded (' .. j.expected .. 's allowed)'})

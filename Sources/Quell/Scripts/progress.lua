@@ -6,13 +6,16 @@
 --       then 5 per job: id, lease, progress JSON, total ('' = unchanged),
 --       cursor JSON ('' = unchanged) — written in the same HSET as the
 --       progress, so a saved cursor and its counters never disagree
--- Only a running job is written: progress never turns `cancelling` back into
--- `running` (invariant 1). A new total recomputes the adaptive deadline.
+-- Only a running job is written: progress never turns `cancelling`, `pausing`
+-- or `paused` back into `running` (invariant 1). A new total recomputes the
+-- adaptive deadline.
 -- Returns one entry per job, in order:
 --   {'ok', deadline_at}   written
 --   {'cancel'}            a cancel was requested: stop at the next checkpoint
+--   {'pause'}             a pause was requested: stop at the next checkpoint
+--                         (confirm_pause.lua then writes progress and cursor)
 --   {'lost'}              not this worker's run any more (lease changed,
---                         job terminal or gone): stop, write nothing
+--                         job terminal, paused or gone): stop, write nothing
 -- Events: one per job written (same status, new progress and version).
 
 local stale = tonumber(ARGV[4])
@@ -25,6 +28,8 @@ for i = 9, #ARGV, 5 do
     out[#out + 1] = {'lost'}
   elseif j.status == 'cancelling' then
     out[#out + 1] = {'cancel'}
+  elseif j.status == 'pausing' then
+    out[#out + 1] = {'pause'}
   elseif j.status ~= 'running' then
     out[#out + 1] = {'lost'}
   else

@@ -10,11 +10,12 @@
 -- stale-after of a Redis restart or a process regaining Redis).
 -- Active jobs whose reap time has come (heartbeat stale, or deadline passed
 -- by the stale grace) are resolved (invariants 3 and 6): cancelling →
--- cancelled; past deadline → timed_out; stale heartbeat → requeued while
--- attempts remain, else failed. A job whose reap time was out of date is
+-- cancelled; pausing → paused; past deadline → timed_out; stale heartbeat →
+-- requeued while attempts remain, else failed. Paused jobs are not active:
+-- never reaped. A job whose reap time was out of date is
 -- re-scored. Expired workers' processing lists go back to their queues.
 -- Returns {{action, id}, …} with action requeued | failed | timed_out |
---   cancelled | worker_gone (id = the worker).
+--   cancelled | paused | worker_gone (id = the worker).
 -- Events: one per job resolved.
 
 local stale, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -29,7 +30,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', NOW, 'LIMIT', 
   local j = load(id)
   if mine[id] then
     -- running in the caller's own process: left for its heartbeat
-  elseif not j or (j.status ~= 'running' and j.status ~= 'cancelling') then
+  elseif not j or not RUNNING[j.status] then
     defer('ZREM', K_ACTIVE, id)
   else
     local why = stuck_reason(j, stale)

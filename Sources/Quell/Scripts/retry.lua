@@ -6,8 +6,10 @@
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 job id, 5 lease, 6 delay ms,
 --       7 error text, 8 progress JSON ('' = keep), 9 refund ('1' = the attempt
 --       does not count), 10 cursor JSON ('' = keep): the next attempt resumes from it
--- Only from running: a job being cancelled is confirmed cancelled instead.
--- Returns 'ok' | 'cancel' (cancelling: confirm instead) | 'terminal' | 'lost'
+-- Only from running: a job being cancelled (paused) is confirmed cancelled
+-- (paused) instead.
+-- Returns 'ok' | 'cancel' (cancelling: confirm instead) | 'pause' (pausing:
+--   confirm the pause instead) | 'terminal' | 'lost'
 -- Events: one (status queued, attempt as it will count).
 
 local id, lease, delay, err, progress, refund, cursor = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9], ARGV[10] or ''
@@ -16,6 +18,7 @@ if not j then return 'lost' end
 if TERMINAL[j.status] then return 'terminal' end
 if j.lease ~= lease then return 'lost' end
 if j.status == 'cancelling' then return 'cancel' end
+if j.status == 'pausing' then return 'pause' end
 if j.status ~= 'running' then return 'lost' end
 local changed = {worker = '', lease = '', heartbeat_at = '', deadline_at = '', error = err}
 if progress ~= '' then changed.progress = progress end

@@ -5,9 +5,11 @@
 -- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap (unused), 4 tenant ('' = all tenants)
 -- Returns {counts, queues, workers, finished}:
---   counts  {status, n, …} for the 8 statuses (jobs stored now, per tenant)
---   finished {status, n, …} jobs that ever reached each terminal status, all
---            tenants (a counter: never decreases, unlike counts after retention)
+--   counts  {status, n, …} for the 10 statuses (jobs stored now, per tenant)
+--   finished {name, n, …} jobs that ever reached each terminal status, all
+--            tenants (a counter: never decreases, unlike counts after retention),
+--            and the pauses, resumes and forced stops ever
+--            (`pauses`, `resumes`, `forced`)
 --   queues  {{name, depth, scheduled}, …}
 --   workers {{expires_ms, <registration fields>}, …}
 
@@ -15,8 +17,8 @@
 -- before the hash existed (no 'built' field) gets it built once, here, from
 -- its status indexes: absolute values overwrite whatever increments arrived
 -- first, and both are kept by the same atomic calls, so it is exact.
-local order = {'queued', 'running', 'cancelling', 'completed', 'completed_with_errors',
-  'failed', 'cancelled', 'timed_out'}
+local order = {'queued', 'running', 'cancelling', 'pausing', 'paused', 'completed',
+  'completed_with_errors', 'failed', 'cancelled', 'timed_out'}
 if redis.call('HEXISTS', K_COUNTS, 'built') == 0 then
   local all = {}
   local fields = {'built', '1'}

@@ -42,6 +42,10 @@ public struct QuellConfiguration: Sendable, Equatable {
     public var reaperInterval: Double
     /// Seconds a shutting-down worker lets running jobs finish (`QUELL_SHUTDOWN_GRACE_SECONDS`).
     public var shutdownGrace: Double
+    /// Seconds a cancelled, paused or overdue handler has to reach a
+    /// checkpoint before its worker abandons it (`QUELL_CANCEL_GRACE_SECONDS`):
+    /// the job is closed with reason `forced`, its key and slot freed.
+    public var cancelGrace: Double
     /// How long a job may run.
     public var timeout: TimeoutPolicy
     /// Approximate cap of the events stream (`XADD MAXLEN ~`).
@@ -55,13 +59,15 @@ public struct QuellConfiguration: Sendable, Equatable {
     public init(redisURL: RedisURL = RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379)),
                 prefix: String = "quell", heartbeatInterval: Double = 2, staleAfter: Double = 10,
                 reaperInterval: Double = 1, shutdownGrace: Double = 30, timeout: TimeoutPolicy = TimeoutPolicy(),
-                eventsMaxLength: Int = 100_000, revokedTTL: Double = 86_400, retention: Double = 7 * 86_400) {
+                eventsMaxLength: Int = 100_000, revokedTTL: Double = 86_400, retention: Double = 7 * 86_400,
+                cancelGrace: Double = 30) {
         self.redisURL = redisURL
         self.prefix = prefix
         self.heartbeatInterval = heartbeatInterval
         self.staleAfter = staleAfter
         self.reaperInterval = reaperInterval
         self.shutdownGrace = shutdownGrace
+        self.cancelGrace = cancelGrace
         self.timeout = timeout
         self.eventsMaxLength = eventsMaxLength
         self.revokedTTL = revokedTTL

@@ -9,6 +9,12 @@ public enum JobStatus: String, Sendable, Codable, CaseIterable {
     case running
     /// A cancel was requested; its worker stops it at the next checkpoint.
     case cancelling
+    /// A pause was requested; its worker stops it at the next checkpoint,
+    /// keeping its cursor, and it becomes `paused`.
+    case pausing
+    /// Stopped until resumed: holds its dedupe key, keeps its cursor and
+    /// counters, has no heartbeat or deadline; `resume` puts it back in its queue.
+    case paused
     /// Terminal: the handler returned `.completed`.
     case completed
     /// Terminal: the handler returned `.completedWithErrors` (some items failed).
@@ -23,13 +29,13 @@ public enum JobStatus: String, Sendable, Codable, CaseIterable {
     /// Terminal statuses are final: nothing changes them again (invariant 1).
     public var isTerminal: Bool {
         switch self {
-        case .queued, .running, .cancelling: return false
+        case .queued, .running, .cancelling, .pausing, .paused: return false
         default: return true
         }
     }
 
     /// The statuses in the order dashboards list them.
-    public static let displayOrder: [JobStatus] = [.queued, .running, .cancelling, .completed,
+    public static let displayOrder: [JobStatus] = [.queued, .running, .cancelling, .pausing, .paused, .completed,
                                                    .completedWithErrors, .failed, .cancelled, .timedOut]
 }
 
@@ -95,7 +101,9 @@ public struct JobProgress: Sendable, Equatable, Codable {
 public struct CancelRequest: Sendable, Equatable {
     /// When the cancel was asked for.
     public var requestedAt: Date
-    /// Why: `user` by default, or what the caller gave (`timeout` and `forced` are Quell's own).
+    /// Why: `user` by default, or what the caller gave; `forced` when the
+    /// handler did not stop within the cancel grace and was abandoned
+    /// (also on a `timed_out` job whose handler ignored its deadline).
     public var reason: String
 }
 
@@ -146,12 +154,16 @@ public struct Job: Sendable, Equatable {
     /// String headers carried from enqueue to the handler unchanged, e.g. W3C
     /// trace context (`traceparent`, `tracestate`) or a request id.
     public var headers: [String: String] = [:]
+    /// When it was paused, while it is `paused`.
+    public var pausedAt: Date?
+    /// How many times it was resumed after a pause.
+    public var resumes: Int = 0
 
     /// The hash fields a script reads for a job (all but `params`); events carry these.
     static let fieldNames = ["id", "type", "queue", "tenant", "key", "status", "progress", "attempt",
                              "max_attempts", "version", "created_at", "started_at", "heartbeat_at",
                              "completed_at", "deadline_at", "expected", "worker", "lease", "error",
-                             "cancel_at", "cancel_reason", "timeout", "total", "headers"]
+                             "cancel_at", "cancel_reason", "timeout", "total", "headers", "paused_at", "resumes"]
 
     /// Decodes a job from its hash fields (HGETALL) or an event's fields.
     /// Missing or malformed fields are a clear `QuellError.corrupt`, never a crash.
@@ -204,6 +216,8 @@ public struct Job: Sendable, Equatable {
             cancel = CancelRequest(requestedAt: at, reason: optional("cancel_reason") ?? "user")
         }
         timeoutSeconds = optional("timeout").flatMap(Double.init)
+        pausedAt = try date("paused_at")
+        resumes = optional("resumes").flatMap { Int($0) } ?? 0
         if let text = optional("headers") {
             guard case .object(let o)? = try? JSONValue.parse(text) else {
                 throw QuellError.corrupt("job \(id) field 'headers' is not a JSON object: \(text.prefix(40))")
@@ -295,6 +309,8 @@ public struct Job: Sendable, Equatable {
         }
         w.key("headers")
         Self.writeHeaders(headers, to: &w)
+        w.key("paused_at"); w.string(pausedAt.map(Self.rfc3339))
+        w.key("resumes"); w.int(resumes)
         w.endObject()
     }
 

@@ -23,12 +23,15 @@ extension JobStore {
         return !reply.isNull
     }
 
-    /// Subscribes to cancel pushes (the message is the job id) on a connection
-    /// of its own; resubscribes after a reconnect, then calls `onSubscribed(true)`
-    /// so the owner can catch up on what pub/sub may have dropped.
-    package func cancelSubscriber(clientName: String, onSubscribed: @escaping @Sendable (_ reconnected: Bool) -> Void,
-                                  onCancel: @escaping @Sendable (_ id: String) -> Void) -> RedisSubscriber {
-        RedisSubscriber(url: configuration.redisURL, channels: [keys.cancelChannel], options: RedisOptions(clientName: clientName),
-                        onSubscribed: onSubscribed, onMessage: { _, id in onCancel(id) })
+    /// Subscribes to cancel and pause pushes (the message is the job id;
+    /// `pause` says which channel) on a connection of its own; resubscribes
+    /// after a reconnect, then calls `onSubscribed(true)` so the owner can
+    /// catch up on what pub/sub may have dropped.
+    package func stopSubscriber(clientName: String, onSubscribed: @escaping @Sendable (_ reconnected: Bool) -> Void,
+                                onStop: @escaping @Sendable (_ id: String, _ pause: Bool) -> Void) -> RedisSubscriber {
+        let pauseChannel = keys.pauseChannel
+        return RedisSubscriber(url: configuration.redisURL, channels: [keys.cancelChannel, pauseChannel],
+                               options: RedisOptions(clientName: clientName),
+                               onSubscribed: onSubscribed, onMessage: { channel, id in onStop(id, channel == pauseChannel) })
     }
 }

@@ -50,6 +50,8 @@ package enum JobSignal: String, Sendable {
     case ok
     /// A cancel was requested: stop at the next checkpoint.
     case cancel
+    /// A pause was requested: stop at the next checkpoint, then confirm it.
+    case pause
     /// Past its deadline: stop it as timed out.
     case deadline
     /// This run no longer owns the job (reaped, requeued elsewhere, deleted): stop, write nothing.
@@ -122,7 +124,7 @@ extension JobStore {
     }
 
     /// Writes coalesced progress for many jobs; answers, per job, `.ok`
-    /// (with the possibly recomputed deadline), `.cancel` or `.lost`.
+    /// (with the possibly recomputed deadline), `.cancel`, `.pause` or `.lost`.
     package func progress(_ reports: [ProgressReport]) async throws(QuellError) -> [(signal: JobSignal, deadline: Date?)] {
         if reports.isEmpty { return [] }
         let t = configuration.timeout
@@ -140,13 +142,14 @@ extension JobStore {
                 let deadline = parts.count > 1 ? parts[1].double.map { Date(timeIntervalSince1970: $0 / 1000) } : nil
                 return (.ok, deadline)
             case "cancel": return (.cancel, nil)
+            case "pause": return (.pause, nil)
             default: return (.lost, nil)
             }
         }
     }
 
     /// Refreshes the worker's registration and the heartbeats of its jobs;
-    /// answers, per job, `.ok`, `.cancel`, `.deadline` or `.lost`.
+    /// answers, per job, `.ok`, `.cancel`, `.pause`, `.deadline` or `.lost`.
     package func heartbeat(_ registration: WorkerRegistration, jobs: [(id: String, lease: String)]) async throws(QuellError) -> [JobSignal] {
         var arguments = header(nowMS)
         arguments += [staleMS, registration.id, registration.queues.joined(separator: ","), registration.slots,
@@ -183,9 +186,43 @@ extension JobStore {
         switch reply.string {
         case "ok": return .ok
         case "cancel": return .cancel
+        case "pause": return .pause
         case "terminal": return .terminal
         default: return .lost
         }
+    }
+
+    /// Confirms a pausing job has stopped at a checkpoint: pausing → paused,
+    /// with its progress and cursor written with the status (the run after a
+    /// resume continues from them). Returns `.ok`, `.cancel` (a cancel came
+    /// after the pause: confirm that instead), `.terminal` or `.lost`.
+    package func confirmPaused(id: String, lease: String, progress: JobProgress?, cursor: String?) async throws(QuellError) -> JobSignal {
+        var arguments = header(nowMS)
+        arguments += [id, lease, progress?.json ?? "", cursor ?? ""] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(Scripts.confirmPause, keys: [keys.shard], arguments: arguments) }
+        switch reply.string {
+        case "ok": return .ok
+        case "cancel": return .cancel
+        case "terminal": return .terminal
+        default: return .lost
+        }
+    }
+
+    /// The hard stop: closes a job whose handler did not stop within the
+    /// cancel grace (`abandon.lua`): cancelling → `cancelled` and running →
+    /// `timed_out`, both with cancel reason `forced`; pausing → `paused`.
+    /// Returns the status it gave, or nil when the job was not this run's any
+    /// more (terminal already, or another lease).
+    package func abandon(id: String, lease: String, progress: JobProgress?, cursor: String?) async throws(QuellError) -> JobStatus? {
+        var arguments = header(nowMS)
+        arguments += [id, lease, Self.formatSeconds(configuration.cancelGrace), progress?.json ?? "", cursor ?? ""] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(Scripts.abandon, keys: [keys.shard], arguments: arguments) }
+        return reply.string.flatMap(JobStatus.init(rawValue:))
+    }
+
+    /// `30`, `1.5`: seconds as people write them.
+    package static func formatSeconds(_ s: Double) -> String {
+        s == s.rounded() && abs(s) < 1e15 ? String(Int(s)) : String(s)
     }
 
     /// One reaper sweep: resolves due stuck jobs and expired workers.

@@ -215,7 +215,10 @@ public final class JobStore: Sendable {
                               startedAt: date("started_at"), lastBeat: date("last_beat"),
                               expiresAt: Date(timeIntervalSince1970: expires / 1000))
         }
-        return QueueStats(counts: counts, queues: queues, workers: workers, finishedTotals: Self.statusCounts(parts[3]))
+        let totals = (try? parts[3].pairs()) ?? [:]
+        return QueueStats(counts: counts, queues: queues, workers: workers, finishedTotals: Self.statusCounts(parts[3]),
+                          pausesTotal: Int(totals["pauses"] ?? "") ?? 0, resumesTotal: Int(totals["resumes"] ?? "") ?? 0,
+                          forcedStopsTotal: Int(totals["forced"] ?? "") ?? 0)
     }
 
     /// `{status, n, status, n, …}` (a script's list, or HGETALL of a count hash) by status.
@@ -269,8 +272,9 @@ public final class JobStore: Sendable {
 
     // MARK: - Cancel and cleanup
 
-    /// Asks a job to stop. Queued → `cancelled` now; running → `cancelling`
-    /// (the worker stops at its next checkpoint). Repeating answers the same.
+    /// Asks a job to stop. Queued or paused → `cancelled` now; running or
+    /// pausing → `cancelling` (the worker stops at its next checkpoint).
+    /// Repeating answers the same.
     /// Throws `.notCancellable(job)` when it already ended otherwise.
     @discardableResult
     public func cancel(id: String, tenant: String?, reason: String = "user") async throws(QuellError) -> Job {
@@ -285,6 +289,43 @@ public final class JobStore: Sendable {
         case "not_found": throw .notFound(id)
         default: throw .corrupt("cancel script answered \(reply)")
         }
+    }
+
+    /// Pauses a job: queued → `paused` now (out of its queue); running →
+    /// `pausing`, and its worker stops it at the next checkpoint, saves its
+    /// cursor and makes it `paused`. A paused job keeps its dedupe key (a new
+    /// trigger gets `.conflict` with it), has no heartbeat or deadline, and is
+    /// never reaped; `resume` puts it back in its queue. Repeating answers the
+    /// same. Throws `.notPausable(job)` when it is being cancelled or ended.
+    @discardableResult
+    public func pause(id: String, tenant: String?) async throws(QuellError) -> Job {
+        try await pauseOrResume(Scripts.pause, id: id, tenant: tenant, ok: ["paused", "pausing"], refused: "not_pausable")
+    }
+
+    /// Resumes a paused job: back at the end of its queue, `resumes` + 1; its
+    /// next run continues from its saved cursor with the counters saved with
+    /// it. A queued or running job answers as it is (repeating is harmless).
+    /// Throws `.notResumable(job)` while it is still pausing, being
+    /// cancelled, or ended.
+    @discardableResult
+    public func resume(id: String, tenant: String?) async throws(QuellError) -> Job {
+        try await pauseOrResume(Scripts.resume, id: id, tenant: tenant, ok: ["queued", "running"], refused: "not_resumable")
+    }
+
+    private func pauseOrResume(_ script: RedisFunction, id: String, tenant: String?, ok: Set<String>,
+                               refused: String) async throws(QuellError) -> Job {
+        guard JobID.isValid(id) else { throw .notFound(id) }
+        var arguments = header(nowMS)
+        arguments += [id, tenant ?? ""] as [any RedisArgument]
+        let reply = try await mapped { try await redis.run(script, keys: [keys.shard], arguments: arguments) }
+        let parts = reply.array ?? []
+        guard let code = parts.first?.string else { throw .corrupt("\(script.name) script answered \(reply)") }
+        if code == "not_found" { throw .notFound(id) }
+        guard parts.count == 2 else { throw .corrupt("\(script.name) script answered \(reply)") }
+        let job = try decodePacked(parts[1])
+        if ok.contains(code) { return job }
+        if code == refused { throw refused == "not_pausable" ? .notPausable(job) : .notResumable(job) }
+        throw .corrupt("\(script.name) script answered \(reply)")
     }
 
     /// Closes stuck jobs now (stale heartbeat or past deadline) and releases

@@ -31,7 +31,7 @@ public struct Keys: Sendable, Equatable {
     package func scheduled(_ queue: String) -> String { "\(base):scheduled:\(queue)" }
     /// List: ids a worker took with a blocking pop and has not started yet.
     package func processing(_ worker: String) -> String { "\(base):processing:\(worker)" }
-    /// Sorted set of running and cancelling jobs → when the reaper should look (ms).
+    /// Sorted set of running, cancelling and pausing jobs → when the reaper should look (ms).
     package var active: String { "\(base):active" }
     /// Sorted set (score 0, ordered by id = time) of a tenant's jobs in one status.
     package func index(tenant: String, status: JobStatus) -> String { "\(base):idx:\(tenant):\(status.rawValue)" }
@@ -55,6 +55,8 @@ public struct Keys: Sendable, Equatable {
     package var events: String { "\(base):events" }
     /// Pub/sub channel on which cancel requests are pushed (message = job id).
     package var cancelChannel: String { "\(base):cancel" }
+    /// Pub/sub channel on which pause requests are pushed (message = job id).
+    package var pauseChannel: String { "\(base):pause" }
     /// Sorted set: worker id → when its registration expires (ms).
     package var workers: String { "\(base):workers" }
     /// Hash: a worker's registration (queues, slots, busy, started_at, last_beat).

@@ -112,6 +112,12 @@ public struct QueueStats: Sendable {
     public var workers: [WorkerInfo]
     /// Jobs that ever reached each terminal status, all tenants: never decreases.
     public var finishedTotals: [JobStatus: Int] = [:]
+    /// Jobs that ever became `paused`, all tenants: never decreases.
+    public var pausesTotal = 0
+    /// Resumes ever, all tenants: never decreases.
+    public var resumesTotal = 0
+    /// Handlers ever abandoned after the cancel grace (hard stops), all tenants.
+    public var forcedStopsTotal = 0
 
     /// `{counts, queues, workers}`: the API's `/v1/stats` body.
     package var json: String {

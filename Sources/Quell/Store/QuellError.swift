@@ -4,6 +4,11 @@ public enum QuellError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(Job)
     /// The job is terminal and cannot be cancelled; here it is.
     case notCancellable(Job)
+    /// The job cannot be paused (it is being cancelled, or ended); here it is.
+    case notPausable(Job)
+    /// The job cannot be resumed (it is still pausing, being cancelled, or
+    /// ended); here it is.
+    case notResumable(Job)
     /// No such job (or another tenant's job, which is the same to the caller).
     case notFound(String)
     /// The request is malformed; the message says what to fix.
@@ -18,6 +23,8 @@ public enum QuellError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .conflict(let job): return "conflict: job \(job.id) (\(job.status.rawValue)) holds key '\(job.key ?? "")'"
         case .notCancellable(let job): return "not cancellable: job \(job.id) is \(job.status.rawValue)"
+        case .notPausable(let job): return "not pausable: job \(job.id) is \(job.status.rawValue)"
+        case .notResumable(let job): return "not resumable: job \(job.id) is \(job.status.rawValue)"
         case .notFound(let id): return "job \(id) not found"
         case .invalid(let m): return m
         case .corrupt(let m): return "corrupt data: \(m)"

@@ -22,6 +22,9 @@ public struct QuellSettings: Sendable, Equatable {
         public var concurrency: Int
         /// The least severe records `quell worker` logs (`info`: each job's start and end).
         public var logLevel: LogLevel
+        /// Abandoned handlers a worker may hold before it stops taking jobs
+        /// and exits for its supervisor to restart it (`QUELL_ABANDONED_TASK_LIMIT`).
+        public var abandonedTaskLimit: Int
     }
 
     /// `quell api`'s own settings.
@@ -60,6 +63,10 @@ public struct QuellSettings: Sendable, Equatable {
         Variable(name: "QUELL_STALE_SECONDS", defaultValue: "10", summary: "a heartbeat older than this is stale"),
         Variable(name: "QUELL_REAPER_SECONDS", defaultValue: "1", summary: "reaper sweep interval"),
         Variable(name: "QUELL_SHUTDOWN_GRACE_SECONDS", defaultValue: "30", summary: "shutdown grace for running jobs"),
+        Variable(name: "QUELL_CANCEL_GRACE_SECONDS", defaultValue: "30",
+                 summary: "a stopped handler that reaches no checkpoint within this is abandoned (reason forced)"),
+        Variable(name: "QUELL_ABANDONED_TASK_LIMIT", defaultValue: "4",
+                 summary: "a worker holding more abandoned handlers than this exits (code 75) to be restarted"),
         Variable(name: "QUELL_RETENTION_SECONDS", defaultValue: "604800", summary: "keep finished jobs this long"),
         Variable(name: "QUELL_TIMEOUT_BASE_SECONDS", defaultValue: "300", summary: "job timeout: base"),
         Variable(name: "QUELL_TIMEOUT_PER_ITEM_SECONDS", defaultValue: "10", summary: "job timeout: per item"),
@@ -101,6 +108,7 @@ public struct QuellSettings: Sendable, Equatable {
         store.staleAfter = try seconds("QUELL_STALE_SECONDS")
         store.reaperInterval = try seconds("QUELL_REAPER_SECONDS")
         store.shutdownGrace = try seconds("QUELL_SHUTDOWN_GRACE_SECONDS")
+        store.cancelGrace = try seconds("QUELL_CANCEL_GRACE_SECONDS")
         store.retention = try seconds("QUELL_RETENTION_SECONDS")
         store.timeout = TimeoutPolicy(base: try seconds("QUELL_TIMEOUT_BASE_SECONDS"),
                                       perItem: try seconds("QUELL_TIMEOUT_PER_ITEM_SECONDS"),
@@ -119,7 +127,8 @@ public struct QuellSettings: Sendable, Equatable {
         guard let logLevel = ["debug", "info", "notice", "warning", "error"].firstIndex(of: levelText).flatMap(LogLevel.init(rawValue:)) else {
             throw .invalid("QUELL_LOG_LEVEL must be debug, info, notice, warning or error, got '\(levelText.prefix(20))'")
         }
-        let worker = Worker(queues: queues, concurrency: try integer("QUELL_CONCURRENCY", 1...10_000), logLevel: logLevel)
+        let worker = Worker(queues: queues, concurrency: try integer("QUELL_CONCURRENCY", 1...10_000), logLevel: logLevel,
+                            abandonedTaskLimit: try integer("QUELL_ABANDONED_TASK_LIMIT", 0...10_000))
 
         var tokens: [String: String] = [:]
         for entry in (text("QUELL_TOKENS") ?? "").split(separator: ",") {

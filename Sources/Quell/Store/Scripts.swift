@@ -19,6 +19,10 @@ enum Scripts {
         ("finish", PackageResources.finish_lua),
         ("cancel", PackageResources.cancel_lua),
         ("confirm_cancel", PackageResources.confirm_cancel_lua),
+        ("pause", PackageResources.pause_lua),
+        ("resume", PackageResources.resume_lua),
+        ("confirm_pause", PackageResources.confirm_pause_lua),
+        ("abandon", PackageResources.abandon_lua),
         ("retry", PackageResources.retry_lua),
         ("reap", PackageResources.reap_lua),
         ("cleanup", PackageResources.cleanup_lua),
@@ -66,6 +70,10 @@ enum Scripts {
     static let finish = function("finish")
     static let cancel = function("cancel")
     static let confirmCancel = function("confirm_cancel")
+    static let pause = function("pause")
+    static let resume = function("resume")
+    static let confirmPause = function("confirm_pause")
+    static let abandon = function("abandon")
     static let retry = function("retry")
     static let reap = function("reap")
     static let cleanup = function("cleanup")

@@ -2,8 +2,8 @@ import FoundationEssentials
 import Synchronization
 
 /// One batched call per interval: refreshes this worker's registration and
-/// the heartbeat of every job it runs. The reply is the fallback cancel path:
-/// a cancel whose push was lost still lands within one interval.
+/// the heartbeat of every job it runs. The reply is the fallback cancel (and
+/// pause) path: a request whose push was lost still lands within one interval.
 ///
 /// Each confirmed beat renews the lease of every job it carried
 /// (`JobContext.confirmLease`), which `checkpoint()` checks locally: a
@@ -38,6 +38,9 @@ final class Heartbeater: Sendable {
                     case .cancel:
                         context.confirmLease(at: sentAt)
                         running.stop(id, reason: .cancel)
+                    case .pause:
+                        context.confirmLease(at: sentAt)
+                        running.stop(id, reason: .pause)
                     case .deadline:
                         context.confirmLease(at: sentAt)
                         running.stop(id, reason: .deadline)

@@ -9,6 +9,8 @@ public enum StopReason: String, Sendable {
     case deadline
     /// The worker is shutting down: requeue it without spending an attempt.
     case shutdown
+    /// A user or operator paused it: confirm `paused`, with its cursor.
+    case pause
     /// Another run owns it now (reaped and requeued): write nothing.
     case lost
 }
@@ -29,6 +31,8 @@ public final class JobContext: Sendable {
 
     private struct State {
         var stop: StopReason?
+        /// When the stop was requested (the hard stop counts the cancel grace from it).
+        var stopAt: Date?
         var deadline: Date?
         var progress = JobProgress()
         var dirty = false
@@ -36,6 +40,9 @@ public final class JobContext: Sendable {
         var cursor: String?
         /// The cursor saved since the last progress write.
         var unsentCursor: String?
+        /// The progress as it was when `cursor` was saved: what a pause keeps,
+        /// so the counters never include work the cursor does not cover.
+        var cursorProgress: JobProgress?
         /// Counts saved cursors; `writtenCursor` is the count Redis has confirmed.
         var savedCursor = 0
         var writtenCursor = 0
@@ -63,6 +70,7 @@ public final class JobContext: Sendable {
             // Resuming: the counters as they were saved with this cursor.
             initial.cursor = cursor
             initial.progress = job.progress ?? JobProgress()
+            initial.cursorProgress = initial.progress
         }
         self.state = Mutex(initial)
     }
@@ -98,6 +106,7 @@ public final class JobContext: Sendable {
         let generation = state.withLock { s -> Int in
             s.cursor = text
             s.unsentCursor = text
+            s.cursorProgress = s.progress
             s.dirty = true
             s.savedCursor += 1
             return s.savedCursor
@@ -126,8 +135,8 @@ public final class JobContext: Sendable {
         for c in ready { c.resume() }
     }
 
-    /// Throws `CancellationError` if the job was cancelled, is past its
-    /// deadline, or the worker is shutting down — or if this run may no
+    /// Throws `CancellationError` if the job was cancelled or paused, is past
+    /// its deadline, or the worker is shutting down — or if this run may no
     /// longer own the job: with no heartbeat confirmed for stale-after (the
     /// process was frozen, or Redis unreachable), a reaper may have handed
     /// the job to another worker, so the handler stops rather than run twice.
@@ -149,7 +158,7 @@ public final class JobContext: Sendable {
     /// The headers given at enqueue (e.g. W3C `traceparent`), unchanged.
     public var headers: [String: String] { job.headers }
 
-    /// True once a stop was requested (cancel, deadline, shutdown, lost).
+    /// True once a stop was requested (cancel, pause, deadline, shutdown, lost).
     public var isStopping: Bool { state.withLock { $0.stop != nil } }
 
     /// Reports progress. Calls are coalesced: however often a handler calls
@@ -189,6 +198,7 @@ public final class JobContext: Sendable {
         let set = state.withLock { s -> Bool in
             if s.stop != nil { return false }
             s.stop = reason
+            s.stopAt = clock.now()
             return true
         }
         if set { cursorWritten(upTo: nil) }
@@ -201,6 +211,11 @@ public final class JobContext: Sendable {
     }
 
     var deadline: Date? { state.withLock { $0.deadline } }
+
+    /// Why and since when this run is being stopped, if it is.
+    var stopRequest: (reason: StopReason, at: Date)? {
+        state.withLock { s in s.stop.flatMap { r in s.stopAt.map { (r, $0) } } }
+    }
 
     /// A heartbeat sent at `sentAt` was confirmed by Redis: the lease held then.
     func confirmLease(at sentAt: Date) {
@@ -229,6 +244,12 @@ public final class JobContext: Sendable {
 
     /// The latest cursor (for the outcome writer: a retry resumes from it).
     var latestCursor: String? { state.withLock { $0.cursor } }
+
+    /// What a pause keeps: the latest cursor and the progress saved with it
+    /// (the current progress when there is no cursor).
+    var pausePoint: (progress: JobProgress, cursor: String?) {
+        state.withLock { s in (s.cursor == nil ? s.progress : (s.cursorProgress ?? s.progress), s.cursor) }
+    }
 }
 
 /// How a handler's work ended when it returned normally.

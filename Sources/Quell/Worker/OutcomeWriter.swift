@@ -6,6 +6,8 @@ import Synchronization
 enum Outcome: Sendable {
     case finish(JobStatus, error: String?)
     case confirmCancel
+    /// Stopped at a checkpoint for a pause: confirm `paused` with its cursor.
+    case confirmPause
     case retry(delay: Double, error: String, refund: Bool)
     /// The job is not ours any more: write nothing.
     case none
@@ -24,7 +26,7 @@ final class OutcomeWriter: Sendable {
 
     private struct Pending {
         let report: FinishReport
-        let done: CheckedContinuation<Void, Never>
+        let done: CheckedContinuation<JobSignal?, Never>
     }
     private struct State {
         var pending: [Pending] = []
@@ -39,36 +41,61 @@ final class OutcomeWriter: Sendable {
         self.log = log
     }
 
-    /// Records the outcome durably, then forgets the job.
-    func write(_ outcome: Outcome, for context: JobContext) async {
+    /// Records the outcome durably, then forgets the job. Returns what the
+    /// store answered to the last write (`.ok` when it landed; `.terminal` or
+    /// `.lost` when it was refused, as a late outcome of an abandoned run is),
+    /// nil when nothing was written.
+    @discardableResult
+    func write(_ outcome: Outcome, for context: JobContext) async -> JobSignal? {
         let id = context.job.id
         let lease = context.lease
         let progress = context.currentProgress == JobProgress() ? nil : context.currentProgress
+        var answer: JobSignal?
         switch outcome {
         case .finish(let status, let error):
-            await finish(FinishReport(id: id, lease: lease, status: status, error: error, progress: progress))
+            answer = await finish(FinishReport(id: id, lease: lease, status: status, error: error, progress: progress))
         case .confirmCancel:
-            await confirm(id: id, lease: lease, progress: progress)
+            answer = await confirm(id: id, lease: lease, progress: progress)
+        case .confirmPause:
+            answer = await confirmPause(context)
         case .retry(let delay, let error, let refund):
-            let signal = await persistently("retry \(id)") {
+            answer = await persistently("retry \(id)") {
                 try await store.retry(id: id, lease: lease, delay: delay, error: error, progress: progress, refund: refund,
                                       cursor: context.latestCursor)
             }
-            if signal == .cancel { await confirm(id: id, lease: lease, progress: progress) }
+            if answer == .cancel { answer = await confirm(id: id, lease: lease, progress: progress) }
+            if answer == .pause { answer = await confirmPause(context) }
         case .none:
             break
         }
-        running.remove(id)
+        running.remove(context)
+        return answer
     }
 
-    private func confirm(id: String, lease: String, progress: JobProgress?) async {
-        _ = await persistently("confirm cancel \(id)") {
+    private func confirm(id: String, lease: String, progress: JobProgress?) async -> JobSignal? {
+        await persistently("confirm cancel \(id)") {
             try await store.confirmCancelled(id: id, lease: lease, progress: progress)
         }
     }
 
-    private func finish(_ report: FinishReport) async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+    /// pausing → paused with the latest cursor and the counters saved with
+    /// it; a cancel that came after the pause is confirmed instead.
+    private func confirmPause(_ context: JobContext) async -> JobSignal? {
+        let id = context.job.id
+        let point = context.pausePoint
+        let progress = point.progress == JobProgress() ? nil : point.progress
+        let answer = await persistently("confirm pause \(id)") {
+            try await store.confirmPaused(id: id, lease: context.lease, progress: progress, cursor: point.cursor)
+        }
+        if answer == .cancel {
+            let current = context.currentProgress == JobProgress() ? nil : context.currentProgress
+            return await confirm(id: id, lease: context.lease, progress: current)
+        }
+        return answer
+    }
+
+    private func finish(_ report: FinishReport) async -> JobSignal? {
+        await withCheckedContinuation { (c: CheckedContinuation<JobSignal?, Never>) in
             let lead = state.withLock { s -> Bool in
                 s.pending.append(Pending(report: report, done: c))
                 if s.flushing { return false }
@@ -89,10 +116,10 @@ final class OutcomeWriter: Sendable {
                 return b
             }
             if batch.isEmpty { return }
-            _ = await persistently("finish \(batch.count) jobs") {
+            let answers = await persistently("finish \(batch.count) jobs") {
                 try await store.finish(batch.map(\.report))
             }
-            for p in batch { p.done.resume() }
+            for (i, p) in batch.enumerated() { p.done.resume(returning: answers.flatMap { i < $0.count ? $0[i] : nil }) }
         }
     }
 

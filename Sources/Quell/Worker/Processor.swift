@@ -140,8 +140,9 @@ final class Processor: Sendable {
         let task = Task { [self] in
             let began = ContinuousClock.now
             let outcome = await execute(context)
-            running.handlerFinished(context.job.id)
-            gate.release()
+            // An abandoned run's slot was freed by the hard stop already.
+            let owned = running.handlerFinished(context)
+            if owned { gate.release() }
             let seconds = Self.seconds(began.duration(to: .now))
             let name = Self.name(outcome)
             let level: LogLevel = name == "failed" ? .warning : .info
@@ -161,16 +162,30 @@ final class Processor: Sendable {
                 metrics.record(timer: "quell_worker_job_duration_seconds", seconds: seconds, dimensions: [("type", job.type), ("outcome", name)])
                 metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
             }
-            await writer.write(outcome, for: context)
+            let answer = await writer.write(outcome, for: context)
+            if !owned {
+                // The hard stop closed the job without this handler: what it
+                // reports now must have been refused (by the job's state and lease).
+                let refused = answer == nil || answer == .terminal || answer == .lost
+                logger.log(refused ? .notice : .error, refused
+                           ? "abandoned handler returned after all: its late outcome was refused"
+                           : "abandoned handler returned after all and its late outcome was ACCEPTED (a bug)",
+                           QuellLogger.metadata(job, worker: settings.workerID).merging(["outcome": name]) { $1 })
+            }
         }
         running.attach(started.job.id, task: task)
     }
+
+    /// Frees the slot of a run the hard stop abandoned (its handler still runs,
+    /// but holds no slot).
+    func releaseSlot() { gate.release() }
 
     /// How an outcome is named in logs and metrics.
     static func name(_ outcome: Outcome) -> String {
         switch outcome {
         case .finish(let status, _): return status.rawValue
         case .confirmCancel: return "cancelled"
+        case .confirmPause: return "paused"
         case .retry(_, _, let refund): return refund ? "requeued" : "retry"
         case .none: return "lost"
         }
@@ -200,6 +215,7 @@ final class Processor: Sendable {
         } catch {
             switch context.stopReason {
             case .cancel: return .confirmCancel
+            case .pause: return .confirmPause
             case .deadline: return .finish(.timedOut, error: "deadline exceeded (\(Int(job.expectedDurationSeconds ?? 0))s allowed)")
             case .shutdown: return .retry(delay: 0, error: "interrupted by worker shutdown", refund: true)
             case .lost: return .none

@@ -1,6 +1,7 @@
 /// Writes handlers' progress, coalesced: every `interval` seconds, one
 /// script call for every job whose progress changed. The reply also tells
-/// each job whether a cancel was requested (another path besides the push).
+/// each job whether a cancel or pause was requested (another path besides
+/// the push).
 final class ProgressWriter: Sendable {
     private let loop: PeriodicLoop
 
@@ -18,6 +19,7 @@ final class ProgressWriter: Sendable {
                         context.updateDeadline(answer.deadline)
                         context.cursorWritten(upTo: taken.generation)
                     case .cancel: running.stop(context.job.id, reason: .cancel)
+                    case .pause: running.stop(context.job.id, reason: .pause)
                     case .lost, .terminal: running.stop(context.job.id, reason: .lost)
                     case .deadline: running.stop(context.job.id, reason: .deadline)
                     }

@@ -8,7 +8,14 @@ final class RunningJobs: Sendable {
         var task: Task<Void, Never>?
         var handlerDone = false
     }
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// Leases of the runs the hard stop gave up on whose handlers have
+        /// not returned (Swift cannot kill a task): they hold no slot, but a
+        /// worker holding too many exits for its supervisor to restart it.
+        var abandoned: Set<String> = []
+    }
+    private let state = Mutex(State())
     private let leaseExpiredHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// What to do when a job's `checkpoint()` finds its lease may have expired
@@ -29,36 +36,66 @@ final class RunningJobs: Sendable {
     func cursorSaved() { cursorSavedHandler.withLock { $0 }?() }
 
     /// Ids of the jobs held here (running, or with an outcome being written).
-    var ids: [String] { entries.withLock { Array($0.keys) } }
+    var ids: [String] { state.withLock { Array($0.entries.keys) } }
 
     func add(_ context: JobContext) {
-        entries.withLock { $0[context.job.id] = Entry(context: context) }
+        state.withLock { $0.entries[context.job.id] = Entry(context: context) }
     }
 
     /// Attaches the job's task; cancels it at once if a stop came first.
     func attach(_ id: String, task: Task<Void, Never>) {
-        let stopNow = entries.withLock { e -> Bool in
-            e[id]?.task = task
-            return e[id]?.context.stopReason != nil
+        let stopNow = state.withLock { s -> Bool in
+            s.entries[id]?.task = task
+            return s.entries[id]?.context.stopReason != nil
         }
         if stopNow { task.cancel() }
     }
 
-    /// The handler returned; its outcome is being written.
-    func handlerFinished(_ id: String) {
-        entries.withLock { $0[id]?.handlerDone = true }
+    /// The handler returned; its outcome is being written. False when this
+    /// run was abandoned meanwhile: its slot was freed then, and its outcome
+    /// is late (the scripts refuse it).
+    func handlerFinished(_ context: JobContext) -> Bool {
+        state.withLock { s in
+            let id = context.job.id
+            if let entry = s.entries[id], entry.context === context {
+                s.entries[id]?.handlerDone = true
+                return true
+            }
+            s.abandoned.remove(context.lease)
+            return false
+        }
     }
 
-    func remove(_ id: String) {
-        _ = entries.withLock { $0.removeValue(forKey: id) }
+    /// Forgets the run once its outcome is written; a later run of the same
+    /// job on this worker is another entry and stays.
+    func remove(_ context: JobContext) {
+        state.withLock { s in
+            if s.entries[context.job.id]?.context === context { s.entries.removeValue(forKey: context.job.id) }
+        }
     }
+
+    /// The hard stop gives up on a run whose handler has not returned: it is
+    /// no longer beaten or written for, and counts as abandoned until its
+    /// handler returns. False when the handler returned first.
+    func abandon(_ context: JobContext) -> Bool {
+        state.withLock { s in
+            let id = context.job.id
+            guard let entry = s.entries[id], entry.context === context, !entry.handlerDone else { return false }
+            s.entries.removeValue(forKey: id)
+            s.abandoned.insert(context.lease)
+            return true
+        }
+    }
+
+    /// Abandoned handlers that have not returned.
+    var abandoned: Int { state.withLock { $0.abandoned.count } }
 
     /// Asks a running job to stop: records the reason and cancels its Task.
     /// Returns false if the job is not running here (or its handler already returned).
     @discardableResult
     func stop(_ id: String, reason: StopReason) -> Bool {
-        let task = entries.withLock { e -> Task<Void, Never>?? in
-            guard let entry = e[id], !entry.handlerDone else { return nil }
+        let task = state.withLock { s -> Task<Void, Never>?? in
+            guard let entry = s.entries[id], !entry.handlerDone else { return nil }
             return entry.context.requestStop(reason) ? .some(entry.task) : nil
         }
         guard let task else { return false }
@@ -68,20 +105,23 @@ final class RunningJobs: Sendable {
 
     /// Stops every job whose handler is still running.
     func stopAll(_ reason: StopReason) {
-        for id in entries.withLock({ Array($0.keys) }) { stop(id, reason: reason) }
+        for id in ids { stop(id, reason: reason) }
     }
 
     /// (id, lease) of every job, for the heartbeat.
     var leases: [(id: String, lease: String)] {
-        entries.withLock { $0.values.map { ($0.context.job.id, $0.context.lease) } }
+        state.withLock { $0.entries.values.map { ($0.context.job.id, $0.context.lease) } }
     }
 
-    var contexts: [JobContext] { entries.withLock { $0.values.map(\.context) } }
+    var contexts: [JobContext] { state.withLock { $0.entries.values.map(\.context) } }
+
+    /// Runs whose handler is still running (not its outcome being written).
+    var handlersRunning: [JobContext] { state.withLock { $0.entries.values.filter { !$0.handlerDone }.map(\.context) } }
 
     /// Jobs whose handler is still running.
-    var busy: Int { entries.withLock { $0.values.filter { !$0.handlerDone }.count } }
+    var busy: Int { state.withLock { $0.entries.values.filter { !$0.handlerDone }.count } }
 
-    var isEmpty: Bool { entries.withLock { $0.isEmpty } }
+    var isEmpty: Bool { state.withLock { $0.entries.isEmpty } }
 }
 
 /// Counts free slots; `acquire()` suspends (never blocks a thread) until one frees.

@@ -2,8 +2,8 @@ import FoundationEssentials
 import Glibc
 import Synchronization
 
-/// Runs jobs: processor, heartbeater, progress writer, cancel listener, reaper,
-/// janitor and forwarder, started together and shut down gracefully.
+/// Runs jobs: processor, heartbeater, progress writer, cancel listener, hard
+/// stop, reaper, janitor and forwarder, started together and shut down gracefully.
 ///
 /// In a host's lifecycle:
 ///
@@ -39,12 +39,18 @@ public final class Worker: Sendable {
         public var logger: QuellLogger
         /// Where the worker reports metrics (see `QuellMetrics`).
         public var metrics: any QuellMetrics
+        /// Handlers abandoned by the hard stop (they did not stop within the
+        /// store's `cancelGrace`) this worker may hold; past it, the worker
+        /// stops taking jobs and `run()` returns with
+        /// `stoppedForAbandonedTasks` set, for the process to exit and its
+        /// supervisor to restart it (Swift cannot kill a task).
+        public var abandonedTaskLimit: Int
 
         /// Options; the defaults are DESIGN.md's.
         public init(queues: [String] = ["default"], concurrency: Int = 4, id: String? = nil,
                     progressInterval: Double = 0.25, retryBackoff: Backoff = Backoff(base: 1, max: 300),
                     cancelPush: Bool = true, runReaper: Bool = true,
-                    logger: QuellLogger = .none, metrics: any QuellMetrics = NoMetrics()) {
+                    logger: QuellLogger = .none, metrics: any QuellMetrics = NoMetrics(), abandonedTaskLimit: Int = 4) {
             self.queues = queues
             self.concurrency = concurrency
             self.id = id ?? Worker.uniqueID()
@@ -54,14 +60,16 @@ public final class Worker: Sendable {
             self.runReaper = runReaper
             self.logger = logger
             self.metrics = metrics
+            self.abandonedTaskLimit = abandonedTaskLimit
         }
 
-        /// Options with the queues and slots of `settings` (`QUELL_QUEUES`,
-        /// `QUELL_CONCURRENCY`), the rest as given.
+        /// Options with the queues, slots and abandoned-handler limit of
+        /// `settings` (`QUELL_QUEUES`, `QUELL_CONCURRENCY`,
+        /// `QUELL_ABANDONED_TASK_LIMIT`), the rest as given.
         public init(settings: QuellSettings, id: String? = nil, logger: QuellLogger = .none,
                     metrics: any QuellMetrics = NoMetrics()) {
             self.init(queues: settings.worker.queues, concurrency: settings.worker.concurrency, id: id,
-                      logger: logger, metrics: metrics)
+                      logger: logger, metrics: metrics, abandonedTaskLimit: settings.worker.abandonedTaskLimit)
         }
     }
 
@@ -79,7 +87,9 @@ public final class Worker: Sendable {
     private let reaper: Reaper?
     private let janitor: Janitor?
     private let forwarder: Forwarder
+    private let hardStop: HardStop
     private let listener = Mutex<CancelListener?>(nil)
+    private let overLimit = Flag()
     private let startedAt: Date
     private let stopRequest = ShutdownRequest()
 
@@ -115,6 +125,19 @@ public final class Worker: Sendable {
                      beforeSweep: { await heartbeater.beatIfOverdue() }, log: reaperLog)
             : nil
         janitor = options.runReaper ? Janitor(store: store, log: reaperLog) : nil
+        let processor = self.processor
+        let overLimit = self.overLimit
+        let stopRequest = self.stopRequest
+        hardStop = HardStop(store: store, running: running, grace: store.configuration.cancelGrace, limit: options.abandonedTaskLimit,
+                            freeSlot: { processor.releaseSlot() },
+                            overLimit: { held in
+                                logger.log(.error, "holding \(held) abandoned handlers, more than QUELL_ABANDONED_TASK_LIMIT "
+                                           + "(\(options.abandonedTaskLimit)): taking no more jobs and stopping, to be restarted",
+                                           ["worker": options.id])
+                                overLimit.set()
+                                stopRequest.fire()
+                            },
+                            logger: logger, workerID: options.id)
         forwarder = Forwarder(store: store, queues: options.queues, interval: min(1, store.configuration.reaperInterval), log: log)
     }
 
@@ -159,6 +182,7 @@ public final class Worker: Sendable {
             listener.withLock { $0 = CancelListener(store: store, running: running, heartbeater: heartbeater) }
         }
         progressWriter.start()
+        hardStop.start()
         reaper?.start()
         janitor?.start()
         forwarder.start()
@@ -172,6 +196,15 @@ public final class Worker: Sendable {
 
     /// Jobs whose handlers are running now.
     public var busy: Int { running.busy }
+
+    /// Handlers abandoned by the hard stop that have not returned.
+    public var abandonedTasks: Int { running.abandoned }
+
+    /// True once the worker held more abandoned handlers than
+    /// `options.abandonedTaskLimit` and stopped taking jobs: `run()` returns
+    /// after a graceful shutdown, and the process should exit (non-zero) for
+    /// its supervisor to restart it. `quell worker` exits with code 75.
+    public var stoppedForAbandonedTasks: Bool { overLimit.isSet }
 
     /// Graceful shutdown: stop fetching; let running jobs finish within
     /// `grace` seconds; then cancel the rest (reason shutdown) and requeue them
@@ -198,6 +231,7 @@ public final class Worker: Sendable {
         }
         listener.withLock { $0 }?.shutdown()
         await progressWriter.shutdown()
+        await hardStop.shutdown()
         await heartbeater.shutdown()
         await reaper?.shutdown()
         await janitor?.shutdown()
@@ -215,6 +249,13 @@ public final class Worker: Sendable {
             options.logger.log(.warning, "deregister failed (the reaper will clean up): \(error)", ["worker": id])
         }
     }
+}
+
+/// A flag set once.
+private final class Flag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
 }
 
 /// The one-shot request that ends `run()`.

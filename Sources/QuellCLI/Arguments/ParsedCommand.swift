@@ -10,6 +10,8 @@ public enum ParsedCommand: Sendable, Equatable {
     case jobsList(JobsListOptions)
     case jobsShow(JobsShowOptions)
     case jobsCancel(JobsCancelOptions)
+    case jobsPause(JobsPauseOptions)
+    case jobsResume(JobsPauseOptions)
     case jobsCleanup(JobsCleanupOptions)
     case enqueue(EnqueueOptions)
     case demo(DemoOptions)
@@ -87,6 +89,10 @@ public struct WorkerOptions: Sendable, Equatable {
     public var reaper: ReaperOptions
     /// `QUELL_LOG_LEVEL`: debug, info, notice, warning or error.
     public var logLevel: String = "info"
+    /// `QUELL_CANCEL_GRACE_SECONDS`: a stopped handler that reaches no checkpoint within it is abandoned.
+    public var cancelGraceSeconds: Double = 30
+    /// `QUELL_ABANDONED_TASK_LIMIT`: more abandoned handlers than this and the worker exits (code 75).
+    public var abandonedTaskLimit: Int = 4
 }
 
 /// `quell monitor`
@@ -127,6 +133,17 @@ public struct JobsCancelOptions: Sendable, Equatable {
     public var redis: RedisSettings
     public var id: String
     /// Wait up to this long for `cancelled` (nil: do not wait).
+    public var waitSeconds: Double?
+    public var json: Bool
+    /// Only this tenant's job (nil: any tenant, as an admin).
+    public var tenant: String? = nil
+}
+
+/// `quell jobs pause ID` and `quell jobs resume ID`.
+public struct JobsPauseOptions: Sendable, Equatable {
+    public var redis: RedisSettings
+    public var id: String
+    /// Pause only: wait up to this long for `paused` (nil: do not wait).
     public var waitSeconds: Double?
     public var json: Bool
     /// Only this tenant's job (nil: any tenant, as an admin).

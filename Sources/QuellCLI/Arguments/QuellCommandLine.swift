@@ -46,7 +46,8 @@ public enum QuellCommandLine {
         name: "quell",
         summary: "Quell: a Redis-backed task queue for long-running sync jobs.",
         epilogue: HelpFormatter.configuration(Setting.all) + "\n\n"
-            + "Exit codes: 0 ok, 1 not found or not cancellable, 2 usage, 3 Redis unreachable.",
+            + "Exit codes: 0 ok, 1 not found or not cancellable (pausable, resumable), 2 usage, 3 Redis unreachable, "
+            + "75 (worker) too many abandoned handlers: restart it.",
         subcommands: [api, worker, monitor, jobs, enqueue, demo]
     )
 
@@ -69,7 +70,7 @@ public enum QuellCommandLine {
     static let monitor = CommandSpec(
         name: "monitor",
         summary: "Live terminal dashboard of jobs, queues and workers.",
-        discussion: "Keys: ↑/↓ select a running job, c cancel it (asks y/n), q quit.",
+        discussion: "Keys: ↑/↓ select a running or paused job, c cancel it (asks y/n), p pause or resume it, q quit.",
         options: redisOptions + [
             .flag("once", help: "print one plain snapshot and exit"),
             .flag("json", help: "print one snapshot as JSON and exit"),
@@ -109,6 +110,24 @@ public enum QuellCommandLine {
         positionals: [PositionalSpec(name: "ID", help: "the job id")]
     )
 
+    static let jobsPause = CommandSpec(
+        name: "pause",
+        summary: "Pause a job (queued: at once; running: at its next checkpoint, keeping its cursor and key).",
+        options: redisOptions + [
+            tenant,
+            .value("wait", placeholder: "SECONDS", help: "wait up to SECONDS for the job to be paused"),
+            json,
+        ],
+        positionals: [PositionalSpec(name: "ID", help: "the job id")]
+    )
+
+    static let jobsResume = CommandSpec(
+        name: "resume",
+        summary: "Resume a paused job: back in its queue, to continue from its cursor.",
+        options: redisOptions + [tenant, json],
+        positionals: [PositionalSpec(name: "ID", help: "the job id")]
+    )
+
     static let jobsCleanup = CommandSpec(
         name: "cleanup",
         summary: "Close stuck jobs now (stale heartbeat or past deadline).",
@@ -118,7 +137,7 @@ public enum QuellCommandLine {
     static let jobs = CommandSpec(
         name: "jobs",
         summary: "Inspect and act on jobs.",
-        subcommands: [jobsList, jobsShow, jobsCancel, jobsCleanup]
+        subcommands: [jobsList, jobsShow, jobsCancel, jobsPause, jobsResume, jobsCleanup]
     )
 
     static let enqueue = CommandSpec(
@@ -173,7 +192,9 @@ public enum QuellCommandLine {
                 heartbeatSeconds: try r.seconds("heartbeat", positive: true)!,
                 shutdownGraceSeconds: try r.seconds("grace")!,
                 reaper: try reaper(r),
-                logLevel: try r.choice(r.raw(.logLevel)!, of: ["debug", "info", "notice", "warning", "error"])
+                logLevel: try r.choice(r.raw(.logLevel)!, of: ["debug", "info", "notice", "warning", "error"]),
+                cancelGraceSeconds: try r.seconds(.cancelGrace, positive: true),
+                abandonedTaskLimit: try r.integer(r.raw(.abandonedTaskLimit)!, in: 0...10_000)
             ))
         case ["monitor"]:
             let once = try r.flag("once")
@@ -200,6 +221,14 @@ public enum QuellCommandLine {
                 redis: try redis(r), id: try positional(r, 0),
                 waitSeconds: try r.seconds("wait"), json: try r.flag("json"), tenant: r.string("tenant")
             ))
+        case ["jobs", "pause"]:
+            return .jobsPause(JobsPauseOptions(
+                redis: try redis(r), id: try positional(r, 0),
+                waitSeconds: try r.seconds("wait"), json: try r.flag("json"), tenant: r.string("tenant")
+            ))
+        case ["jobs", "resume"]:
+            return .jobsResume(JobsPauseOptions(redis: try redis(r), id: try positional(r, 0), waitSeconds: nil,
+                                                json: try r.flag("json"), tenant: r.string("tenant")))
         case ["jobs", "cleanup"]:
             return .jobsCleanup(JobsCleanupOptions(redis: try redis(r), reaper: try reaper(r), json: try r.flag("json"),
                                                    tenant: r.string("tenant")))

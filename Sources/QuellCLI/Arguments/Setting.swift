@@ -55,6 +55,12 @@ extension Setting {
                                                defaultValue: "1", summary: "reaper sweep interval")
     public static let grace = Setting(flag: "grace", placeholder: "SECONDS", environment: "QUELL_SHUTDOWN_GRACE_SECONDS",
                                       defaultValue: "30", summary: "shutdown grace for running jobs")
+    public static let cancelGrace = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_CANCEL_GRACE_SECONDS",
+                                            defaultValue: "30",
+                                            summary: "a stopped handler that reaches no checkpoint within this is abandoned (reason forced)")
+    public static let abandonedTaskLimit = Setting(flag: nil, placeholder: "N", environment: "QUELL_ABANDONED_TASK_LIMIT",
+                                                   defaultValue: "4",
+                                                   summary: "a worker holding more abandoned handlers than this exits (code 75) to be restarted")
     public static let timeoutBase = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_TIMEOUT_BASE_SECONDS",
                                             defaultValue: "300", summary: "job timeout: base")
     public static let timeoutPerItem = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_TIMEOUT_PER_ITEM_SECONDS",
@@ -70,6 +76,6 @@ extension Setting {
     /// Every setting, in the order of DESIGN.md's table.
     public static let all: [Setting] = [
         .redis, .prefix, .host, .port, .tokens, .adminToken, .noAuth, .queues, .concurrency, .logLevel,
-        .heartbeat, .staleAfter, .reaperInterval, .grace, .retention, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
+        .heartbeat, .staleAfter, .reaperInterval, .grace, .cancelGrace, .abandonedTaskLimit, .retention, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
     ]
 }

@@ -28,7 +28,7 @@ extension QuellError {
         switch self {
         case .unavailable: return 3
         case .invalid: return 2
-        case .notFound, .notCancellable, .conflict, .corrupt: return 1
+        case .notFound, .notCancellable, .notPausable, .notResumable, .conflict, .corrupt: return 1
         }
     }
 }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import Quell
 
-/// `quell jobs list | show | cancel | cleanup`: one-shot operator commands.
+/// `quell jobs list | show | cancel | pause | resume | cleanup`: one-shot operator commands.
 /// Human output is an aligned table or a field list; `--json` prints jobs
 /// with `Job.json`. Admin-level (every tenant) unless `--tenant` is given.
 enum JobsCommand {
@@ -78,6 +78,52 @@ enum JobsCommand {
                 }
                 printOutput("job \(job.id) \(note)\n\n" + JobText.details(job, keys: store.keys))
             }
+        }
+    }
+
+    /// Queued → paused at once; running → pausing, and with `--wait` polls
+    /// (every 50 ms) until it is no longer pausing or the wait ends.
+    static func pause(_ o: JobsPauseOptions) async -> Int32 {
+        await runStoreCommand("quell jobs pause", o.redis) { store in
+            let tenant = try validTenant(o.tenant)
+            var job = try await store.pause(id: o.id, tenant: tenant)
+            if let wait = o.waitSeconds, job.status == .pausing {
+                let clock = ContinuousClock()
+                let end = clock.now + .milliseconds(Int64(wait * 1000))
+                while job.status == .pausing, clock.now < end {
+                    try await Task.sleep(for: min(.milliseconds(50), end - clock.now))
+                    job = try await store.job(id: o.id, tenant: tenant)
+                }
+            }
+            if o.json {
+                printOutput(job.json)
+                return
+            }
+            let note: String
+            switch job.status {
+            case .paused: note = "paused: resume it with quell jobs resume \(job.id)"
+            case .pausing:
+                note = o.waitSeconds == nil
+                    ? "pausing: the worker stops it at its next checkpoint, keeping its cursor"
+                    : "still pausing after \(o.waitSeconds!)s: the worker stops it at its next checkpoint"
+            default: note = "ended as \(job.status.rawValue) before the pause took effect"
+            }
+            printOutput("job \(job.id) \(note)\n\n" + JobText.details(job, keys: store.keys))
+        }
+    }
+
+    /// Paused → queued (continues from its cursor); queued or running: as it is.
+    static func resume(_ o: JobsPauseOptions) async -> Int32 {
+        await runStoreCommand("quell jobs resume", o.redis) { store in
+            let job = try await store.resume(id: o.id, tenant: try validTenant(o.tenant))
+            if o.json {
+                printOutput(job.json)
+                return
+            }
+            let note = job.status == .queued && job.resumes > 0
+                ? "resumed (\(job.resumes) time\(job.resumes == 1 ? "" : "s")): queued, to continue from its cursor"
+                : "is \(job.status.rawValue): nothing to resume"
+            printOutput("job \(job.id) \(note)\n\n" + JobText.details(job, keys: store.keys))
         }
     }
 

@@ -3,15 +3,20 @@ import Quell
 import QuellDemo
 
 /// `quell worker`: runs the demo tasks (and any registered ones) from the
-/// given queues until SIGTERM/SIGINT, then shuts down gracefully.
+/// given queues until SIGTERM/SIGINT, then shuts down gracefully. A worker
+/// holding more abandoned handlers than QUELL_ABANDONED_TASK_LIMIT (handlers
+/// that ignored a cancel past the cancel grace) stops taking jobs, shuts down
+/// and exits with code 75 (EX_TEMPFAIL), for its supervisor to restart it.
 enum WorkerCommand {
     static func run(_ o: WorkerOptions, environment: [String: String]) async -> Int32 {
         var config: QuellConfiguration
         var logLevel = LogLevel.info
+        var abandonedLimit = 4
         do {
             let settings = try o.settings()
             config = settings.store
             logLevel = settings.worker.logLevel
+            abandonedLimit = settings.worker.abandonedTaskLimit
             for q in o.queues { try QuellConfiguration.validateName(q, what: "queue") }
         } catch let error as UsageError {
             printError(error.description)
@@ -36,16 +41,25 @@ enum WorkerCommand {
         let retryBase = environment["QUELL_RETRY_BASE_SECONDS"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
         let worker = Worker(store: store, registry: registry, options: Worker.Options(
             queues: o.queues, concurrency: o.concurrency, retryBackoff: Backoff(base: retryBase, max: 300),
-            cancelPush: environment["QUELL_CANCEL_PUSH"] != "0", logger: .standardError(minimum: logLevel)))
-        worker.start()
+            cancelPush: environment["QUELL_CANCEL_PUSH"] != "0", logger: .standardError(minimum: logLevel),
+            abandonedTaskLimit: abandonedLimit))
+        Task {
+            let sig = await signals.wait()
+            log("signal \(sig): shutting down (grace \(o.shutdownGraceSeconds)s; interrupt again to exit now)")
+            worker.beginGracefulShutdown()
+        }
         log("quell worker \(worker.id) started: redis \(config.redisURL), prefix \(config.prefix), queues \(o.queues.joined(separator: ",")), "
-            + "concurrency \(o.concurrency), tasks \(registry.types.joined(separator: " "))")
-        let sig = await signals.wait()
-        log("signal \(sig): shutting down (grace \(o.shutdownGraceSeconds)s; interrupt again to exit now)")
-        await worker.shutdown(grace: o.shutdownGraceSeconds)
+            + "concurrency \(o.concurrency), cancel grace \(JobStore.formatSeconds(config.cancelGrace))s, tasks \(registry.types.joined(separator: " "))")
+        // run() shuts down within config.shutdownGrace (the --grace flag) once asked to.
+        await worker.run()
         let stats = store.redis.statistics
         log("redis client: \(stats.roundTrips) round trips, \(stats.commands) commands, \(stats.connects) connects")
         store.close()
+        if worker.stoppedForAbandonedTasks {
+            log("quell worker \(worker.id) exiting with code 75: it holds \(worker.abandonedTasks) abandoned handlers "
+                + "(more than QUELL_ABANDONED_TASK_LIMIT=\(abandonedLimit)) that Swift cannot kill; restart it")
+            return 75
+        }
         log("quell worker \(worker.id) stopped")
         return 0
     }

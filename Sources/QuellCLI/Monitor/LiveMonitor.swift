@@ -96,6 +96,24 @@ enum LiveMonitor {
                             feed.yield(.notice("cancel failed: \(error)"))
                         }
                     })
+                case .pause(let id):
+                    cancels.append(Task {
+                        do {
+                            let job = try await store.pause(id: id, tenant: nil)
+                            feed.yield(.notice("job \(id) \(job.status.rawValue)"))
+                        } catch {
+                            feed.yield(.notice("pause failed: \(error)"))
+                        }
+                    })
+                case .resume(let id):
+                    cancels.append(Task {
+                        do {
+                            let job = try await store.resume(id: id, tenant: nil)
+                            feed.yield(.notice("job \(id) \(job.status.rawValue) (resumed)"))
+                        } catch {
+                            feed.yield(.notice("resume failed: \(error)"))
+                        }
+                    })
                 }
             case .resize(let newSize):
                 size = newSize
@@ -121,7 +139,7 @@ enum LiveMonitor {
         await keys?.join()
         feed.finish()
         session.stop()
-        // A cancel confirmed just before quitting still reaches Redis.
+        // A cancel (pause, resume) asked for just before quitting still reaches Redis.
         for cancel in cancels { await cancel.value }
     }
 }

@@ -14,6 +14,10 @@ struct MonitorInteraction {
         case quit
         /// The user confirmed: cancel this job (and draw).
         case cancel(String)
+        /// Pause this running job (and draw).
+        case pause(String)
+        /// Resume this paused job (and draw).
+        case resume(String)
     }
 
     enum Prompt: Equatable {
@@ -100,6 +104,26 @@ struct MonitorInteraction {
             }
             prompt = .confirm(id: job.id)
             return .redraw
+        case .character("p"), .character("P"):
+            // Pausing loses nothing (the job keeps its cursor): no y/n.
+            guard let job = selectedJob else {
+                note("no job to pause or resume", now: now)
+                return .redraw
+            }
+            switch job.status {
+            case .running:
+                note("pausing job \(job.id)…", now: now)
+                return .pause(job.id)
+            case .paused:
+                note("resuming job \(job.id)…", now: now)
+                return .resume(job.id)
+            case .pausing:
+                note("job \(job.id) is already pausing (resume it once it is paused)", now: now)
+                return .redraw
+            default:
+                note("job \(job.id) is \(job.status.rawValue): it cannot be paused", now: now)
+                return .redraw
+            }
         case .escape:
             guard prompt != nil else { return .none }
             prompt = nil

@@ -39,7 +39,7 @@ public enum MonitorRenderer {
         if let prompt {
             rows.append(Row(StyledLine(clean(prompt), [.bold, .foreground(.yellow)])))
         } else {
-            let keys = ascii ? "up/down select  c cancel  q quit" : "↑/↓ select  c cancel  q quit"
+            let keys = ascii ? "up/down select  c cancel  p pause/resume  q quit" : "↑/↓ select  c cancel  p pause/resume  q quit"
             rows.append(Row(StyledLine(keys, [.dim])))
         }
         return rows.map { $0.render(width: width, style: style) }
@@ -310,7 +310,12 @@ struct Layout {
         let fraction = job.fraction
         let bar = TextLayout.bar(fraction: fraction ?? 0, width: barWidth, ascii: ascii)
         let filled = bar.prefix { $0 == (ascii ? "#" : "█") }
-        var line = StyledLine(String(filled), [.foreground(job.status == .cancelling ? .yellow : .green)])
+        let barColor: Style.Color = switch job.status {
+        case .cancelling, .pausing: .yellow
+        case .paused: .blue
+        default: .green
+        }
+        var line = StyledLine(String(filled), [.foreground(barColor)])
         line.append(String(bar.dropFirst(filled.count)), [.dim])
         let percent = fraction.map { "\(Int(($0 * 100).rounded(.down)))%" } ?? "-"
         line.append(" " + TextLayout.padLeft(percent, to: 4))
@@ -390,7 +395,8 @@ struct Layout {
         switch status {
         case .queued: .blue
         case .running: .cyan
-        case .cancelling, .completedWithErrors: .yellow
+        case .cancelling, .pausing, .completedWithErrors: .yellow
+        case .paused: .blue
         case .completed: .green
         case .failed, .timedOut: .red
         case .cancelled: .magenta

@@ -7,7 +7,7 @@ import FoundationEssentials
 public struct MonitorSnapshot: Sendable, Codable, Equatable {
     /// A job status, spelled as in Redis and the HTTP API.
     public enum Status: String, Sendable, Codable, CaseIterable {
-        case queued, running, cancelling, completed
+        case queued, running, cancelling, pausing, paused, completed
         case completedWithErrors = "completed_with_errors"
         case failed, cancelled
         case timedOut = "timed_out"
@@ -18,17 +18,21 @@ public struct MonitorSnapshot: Sendable, Codable, Equatable {
         public var queued: Int
         public var running: Int
         public var cancelling: Int
+        public var pausing: Int
+        public var paused: Int
         public var completed: Int
         public var completedWithErrors: Int
         public var failed: Int
         public var cancelled: Int
         public var timedOut: Int
 
-        public init(queued: Int = 0, running: Int = 0, cancelling: Int = 0, completed: Int = 0,
-                    completedWithErrors: Int = 0, failed: Int = 0, cancelled: Int = 0, timedOut: Int = 0) {
+        public init(queued: Int = 0, running: Int = 0, cancelling: Int = 0, pausing: Int = 0, paused: Int = 0,
+                    completed: Int = 0, completedWithErrors: Int = 0, failed: Int = 0, cancelled: Int = 0, timedOut: Int = 0) {
             self.queued = queued
             self.running = running
             self.cancelling = cancelling
+            self.pausing = pausing
+            self.paused = paused
             self.completed = completed
             self.completedWithErrors = completedWithErrors
             self.failed = failed
@@ -42,6 +46,8 @@ public struct MonitorSnapshot: Sendable, Codable, Equatable {
                 case .queued: queued
                 case .running: running
                 case .cancelling: cancelling
+                case .pausing: pausing
+                case .paused: paused
                 case .completed: completed
                 case .completedWithErrors: completedWithErrors
                 case .failed: failed
@@ -54,6 +60,8 @@ public struct MonitorSnapshot: Sendable, Codable, Equatable {
                 case .queued: queued = newValue
                 case .running: running = newValue
                 case .cancelling: cancelling = newValue
+                case .pausing: pausing = newValue
+                case .paused: paused = newValue
                 case .completed: completed = newValue
                 case .completedWithErrors: completedWithErrors = newValue
                 case .failed: failed = newValue
@@ -67,7 +75,7 @@ public struct MonitorSnapshot: Sendable, Codable, Equatable {
         public var total: Int { Status.allCases.reduce(0) { $0 + self[$1] } }
 
         enum CodingKeys: String, CodingKey {
-            case queued, running, cancelling, completed
+            case queued, running, cancelling, pausing, paused, completed
             case completedWithErrors = "completed_with_errors"
             case failed, cancelled
             case timedOut = "timed_out"

@@ -4,7 +4,7 @@ import Quell
 /// Builds `MonitorSnapshot`s from the store, as an admin (every tenant).
 ///
 /// **Once** (`quell monitor --once`/`--json`, `SnapshotSource.once`): stats,
-/// the running and cancelling jobs, the newest events, and queue rates from
+/// the running, cancelling, pausing and paused jobs, the newest events, and queue rates from
 /// the start events of the last `rateWindow` seconds.
 ///
 /// **Live** (`start()`, then `next()` about four times a second): follows the
@@ -50,7 +50,7 @@ actor SnapshotSource {
 
     /// Stream id of the last event applied (nil: the stream was empty).
     private(set) var cursor: String?
-    /// Running and cancelling jobs by id, kept from events.
+    /// Jobs in `shownStatuses` by id, kept from events.
     private var active: [String: Job] = [:]
     private var stats: QueueStats?
     private var statsAt: Date?
@@ -72,7 +72,7 @@ actor SnapshotSource {
 
     // MARK: - Once
 
-    /// One snapshot from scratch: stats, running and cancelling jobs, the
+    /// One snapshot from scratch: stats, the jobs in `shownStatuses`, the
     /// newest `events` events, rates from the last `rateWindow` seconds of
     /// the stream (by Redis's clock).
     static func once(store: JobStore, settings: Settings, events: Int = 20, scan: Int = 500) async throws(QuellError)
@@ -140,7 +140,7 @@ actor SnapshotSource {
         let fresh = try await store.stats(tenant: nil)
         stats = fresh
         statsAt = at
-        let expected = (fresh.counts[.running] ?? 0) + (fresh.counts[.cancelling] ?? 0)
+        let expected = Self.shownStatuses.reduce(0) { $0 + (fresh.counts[$1] ?? 0) }
         if expected != active.count, lastReload.map({ at.timeIntervalSince($0) >= settings.reloadInterval }) ?? true {
             try await reload()
         } else {
@@ -156,10 +156,10 @@ actor SnapshotSource {
         if recent.count > settings.eventsKept { recent.removeLast(recent.count - settings.eventsKept) }
         if Self.isStart(job) { starts.append((observedAt, job.queue)) }
         if let known = active[job.id], known.version >= job.version { return }
-        active[job.id] = job.status == .running || job.status == .cancelling ? job : nil
+        active[job.id] = Self.shownStatuses.contains(job.status) ? job : nil
     }
 
-    /// Re-reads every running and cancelling job.
+    /// Re-reads every job in `shownStatuses`.
     private func reload() async throws(QuellError) {
         active = try await Self.loadActive(store)
         lastReload = now
@@ -259,6 +259,9 @@ actor SnapshotSource {
         switch job.status {
         case .queued:
             if job.version == 1 { return "enqueued" + (job.key.map { " (key \($0))" } ?? "") }
+            if job.resumes > 0 && job.startedAt != nil && job.worker == nil && job.error == nil {
+                return "resumed (\(job.resumes)×)"
+            }
             return "requeued" + (job.error.map { ": \($0)" } ?? "")
         case .running:
             guard let p = job.progress else {
@@ -272,6 +275,10 @@ actor SnapshotSource {
             return parts.isEmpty ? "progress" : parts.joined(separator: " ")
         case .cancelling:
             return "cancel requested (\(job.cancel?.reason ?? "user"))"
+        case .pausing:
+            return "pause requested"
+        case .paused:
+            return "paused" + (counters.map { "; \($0)" } ?? "")
         case .cancelled:
             return "by \(job.cancel?.reason ?? "user")" + (counters.map { "; \($0)" } ?? "")
         case .completed, .completedWithErrors:
@@ -281,10 +288,14 @@ actor SnapshotSource {
         }
     }
 
-    /// Every running and cancelling job (up to 5000 of each), by id.
+    /// The statuses of the jobs the running list shows: those a worker runs,
+    /// and paused ones (so they can be resumed from the monitor).
+    static let shownStatuses: [JobStatus] = [.running, .cancelling, .pausing, .paused]
+
+    /// Every job in `shownStatuses` (up to 5000 of each), by id.
     static func loadActive(_ store: JobStore) async throws(QuellError) -> [String: Job] {
         var out: [String: Job] = [:]
-        for status in [JobStatus.running, .cancelling] {
+        for status in shownStatuses {
             var cursor: String? = nil
             var read = 0
             repeat {

@@ -91,12 +91,14 @@ enum JobText {
         var table = TextTable([
             .init(title: "ID"), .init(title: "STATUS"), .init(title: "TYPE", maxWidth: 32),
             .init(title: "TENANT", maxWidth: 24), .init(title: "KEY", maxWidth: 40), .init(title: "QUEUE", maxWidth: 24),
-            .init(title: "TRY", alignRight: true), .init(title: "PROGRESS"), .init(title: "CREATED (UTC)"),
+            .init(title: "TRY", alignRight: true), .init(title: "RESUMES", alignRight: true), .init(title: "PROGRESS"),
+            .init(title: "CREATED (UTC)"),
         ])
         for job in jobs {
             table.append([
                 job.id, job.status.rawValue, job.type, job.tenant, job.key ?? "-", job.queue,
-                "\(job.attempt)/\(job.maxAttempts)", progress(job.progress), time(job.createdAt),
+                "\(job.attempt)/\(job.maxAttempts)", job.resumes == 0 ? "-" : String(job.resumes), progress(job.progress),
+                time(job.createdAt),
             ])
         }
         return table.render()
@@ -123,6 +125,8 @@ enum JobText {
             ("completed", ago(job.completedAt)),
             ("deadline", time(job.deadlineAt)),
         ]
+        if let paused = job.pausedAt { rows.append(("paused", ago(paused) + "  (quell jobs resume \(job.id))")) }
+        rows.append(("resumes", String(job.resumes)))
         if let expected = job.expectedDurationSeconds {
             rows.append(("expected", TextLayout.duration(expected) + (job.timeoutSeconds != nil ? " (fixed timeout)" : "")))
         }

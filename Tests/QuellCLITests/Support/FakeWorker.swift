@@ -23,6 +23,9 @@ struct FakeWorker: Sendable {
                 case .cancel:
                     if confirm { _ = try? await store.confirmCancelled(id: started.job.id, lease: started.lease, progress: progress) }
                     return .cancel
+                case .pause:
+                    if confirm { _ = try? await store.confirmPaused(id: started.job.id, lease: started.lease, progress: progress, cursor: nil) }
+                    return .pause
                 case .lost, .terminal:
                     return signal
                 case .ok, .deadline:
