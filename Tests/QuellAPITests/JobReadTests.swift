@@ -12,7 +12,8 @@ import Testing
             let keys = Set(r.json.objectValue?.keys.map { $0 } ?? [])
             #expect(keys == ["id", "type", "queue", "tenant", "key", "status", "params", "progress", "attempt",
                              "max_attempts", "version", "created_at", "started_at", "heartbeat_at", "completed_at",
-                             "deadline_at", "expected_duration_seconds", "worker", "error", "cancel", "headers"])
+                             "deadline_at", "expected_duration_seconds", "worker", "error", "cancel", "headers",
+                         "paused_at", "resumes"])
             #expect(r.json["params"] == .object(["source": .string("inbox-1")]))
             // Running: progress and worker appear.
             let started = try #require(try await h.startAll(worker: "host:42")[id])

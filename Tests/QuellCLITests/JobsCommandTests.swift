@@ -25,9 +25,9 @@ import Testing
         #expect(table.code == 0, "\(table)")
         let lines = table.stdout.split(separator: "\n")
         #expect(lines.count == 4)
-        #expect(lines.first?.hasPrefix("ID                          STATUS  TYPE       TENANT  KEY   QUEUE    TRY  PROGRESS") == true)
+        #expect(lines.first?.hasPrefix("ID                          STATUS  TYPE       TENANT  KEY   QUEUE    TRY  RESUMES  PROGRESS") == true)
         #expect(lines.dropFirst().map { String($0.prefix(26)) } == newestFirst)
-        #expect(lines[3].contains("queued  demo.sync  acme    kb-1  default  0/3  -"))
+        #expect(lines[3].contains("queued  demo.sync  acme    kb-1  default  0/3        -  -"))
 
         let all = try await runQuell(["jobs", "list", "--json"] + store.cliArguments)
         #expect(all.code == 0 && all.stderr.isEmpty, "\(all)")

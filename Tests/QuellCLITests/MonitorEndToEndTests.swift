@@ -87,7 +87,7 @@ import Testing
             #expect(row.contains("acme/inbox-1") && row.contains("running"))
             #expect(row.contains("█████████░░░░░░░░░░░  45%") && row.hasSuffix("9/20"), "\(row)")
             #expect(screen.contains("stage processing_files  synced 9"))
-            #expect(lines.last?.hasPrefix("↑/↓ select  c cancel  q quit") == true)
+            #expect(lines.last?.hasPrefix("↑/↓ select  c cancel  p pause/resume  q quit") == true)
             #expect(try await tmux.pane("#{alternate_on} #{cursor_flag}") == "1 0")
             _ = try await eventually(5, "colours in the output") { hasColour(output(directory)) ? true : nil }
 

@@ -89,4 +89,27 @@ import Testing
         state.update(MonitorFixtures.empty)
         #expect(state.promptLine(now: now) == nil)
     }
+
+    /// `p` pauses the selected running job and resumes a paused one, at once
+    /// (nothing is lost by a pause: no y/n); pausing and cancelling jobs say why not.
+    @Test func pTogglesPauseOnTheSelectedJob() {
+        var snapshot = MonitorFixtures.busy
+        snapshot.running[2].status = .paused
+        var state = MonitorInteraction(snapshot: snapshot)
+        #expect(state.handle(.character("p"), now: now) == .pause(ids[0]))
+        #expect(state.promptLine(now: now) == "pausing job \(ids[0])…")
+        _ = state.handle(.down, now: now)
+        #expect(state.handle(.character("p"), now: now) == .redraw)
+        #expect(state.promptLine(now: now) == "job \(ids[1]) is cancelling: it cannot be paused")
+        _ = state.handle(.down, now: now)
+        #expect(state.handle(.character("P"), now: now) == .resume(ids[2]))
+        #expect(state.promptLine(now: now) == "resuming job \(ids[2])…")
+        snapshot.running[2].status = .pausing
+        state.update(snapshot)
+        #expect(state.handle(.character("p"), now: now) == .redraw)
+        #expect(state.promptLine(now: now) == "job \(ids[2]) is already pausing (resume it once it is paused)")
+        state.update(MonitorFixtures.empty)
+        #expect(state.handle(.character("p"), now: now) == .redraw)
+        #expect(state.promptLine(now: now) == "no job to pause or resume")
+    }
 }

@@ -44,7 +44,7 @@ import Testing
             11:59:58 01JABCDEFGH… demo.sync   completed_with_errors 212 synced 198, failed 2
 
 
-            ↑/↓ select  c cancel  q quit
+            ↑/↓ select  c cancel  p pause/resume  q quit
             """)
     }
 
@@ -76,7 +76,7 @@ import Testing
 
 
 
-            ↑/↓ select  c cancel  q quit
+            ↑/↓ select  c cancel  p pause/resume  q quit
             """)
     }
 
@@ -99,7 +99,7 @@ import Testing
               no recent events
 
 
-            ↑/↓ select  c cancel  q quit
+            ↑/↓ select  c cancel  p pause/resume  q quit
             """)
     }
 
@@ -192,7 +192,7 @@ import Testing
         #expect(TextLayout.stripANSI(selected).hasSuffix("0/50"))
         let stale = lines[16]
         #expect(stale == "    elapsed 3s  hb 30s\u{1B}[1;31m STALE\u{1B}[0m")
-        #expect(lines[25] == "\u{1B}[2m↑/↓ select  c cancel  q quit\u{1B}[0m")
+        #expect(lines[25] == "\u{1B}[2m↑/↓ select  c cancel  p pause/resume  q quit\u{1B}[0m")
         #expect(lines[0] == "\u{1B}[1mQuell monitor\u{1B}[0m  2025-06-01 12:00:00 UTC            "
             + "\u{1B}[2m1225 jobs, 2 workers (1 stale)\u{1B}[0m")
     }
@@ -208,7 +208,7 @@ import Testing
                                            color: false, ascii: true)
         #expect(lines[13] == "  01JABCDEFGH… demo.sync   acme/onedrive… running    #####-------  45%      9/20")
         #expect(lines[17].contains("############ 100%"))
-        #expect(lines[25] == "up/down select  c cancel  q quit")
+        #expect(lines[25] == "up/down select  c cancel  p pause/resume  q quit")
     }
 
     @Test func selectionIsClampedAndNilMarksNothing() {
@@ -244,7 +244,7 @@ import Testing
         #expect(three == [
             "Quell monitor  2025-06-01 12:00:00 UTC            1225 jobs, 2 workers (1 stale)",
             "queued 12  running 2  cancelling 1  completed 1200  completed_with_errors 4",
-            "↑/↓ select  c cancel  q quit",
+            "↑/↓ select  c cancel  p pause/resume  q quit",
         ])
     }
 

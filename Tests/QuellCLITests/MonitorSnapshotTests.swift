@@ -7,8 +7,9 @@ import Testing
     @Test func countsBySubscriptAndTotal() {
         var counts = MonitorSnapshot.StatusCounts()
         for (index, status) in MonitorSnapshot.Status.allCases.enumerated() { counts[status] = index + 1 }
-        #expect(counts.queued == 1 && counts.timedOut == 8 && counts.completedWithErrors == 5)
-        #expect(counts.total == 36)
+        #expect(counts.queued == 1 && counts.pausing == 4 && counts.paused == 5 && counts.timedOut == 10
+                && counts.completedWithErrors == 7)
+        #expect(counts.total == 55)
         #expect(MonitorFixtures.busy.counts.total == 1_225)
     }
 
@@ -54,6 +55,7 @@ import Testing
         let json = String(decoding: try snapshot.jsonData(pretty: false), as: UTF8.self)
         #expect(json == """
             {"counts":{"cancelled":0,"cancelling":0,"completed":0,"completed_with_errors":0,"failed":0,\
+            "paused":0,"pausing":0,\
             "queued":1,"running":1,"timed_out":0},\
             "events":[{"job_id":"J1","status":"cancelling","text":"cancel requested",\
             "time":"2025-06-01T12:00:00Z","type":"demo.sleep","version":4}],\

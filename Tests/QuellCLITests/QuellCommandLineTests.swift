@@ -164,7 +164,8 @@ import Testing
         #expect(usageError(["api"], ["QUELL_NO_AUTH": "maybe"])?.message
             == "invalid value 'maybe' for QUELL_NO_AUTH: expected 1 or 0")
         #expect(usageError(["jobs", "list", "--status", "done"])?.message == "invalid value 'done' for --status: "
-            + "expected one of queued, running, cancelling, completed, completed_with_errors, failed, cancelled, timed_out")
+            + "expected one of queued, running, cancelling, pausing, paused, completed, completed_with_errors, failed, "
+            + "cancelled, timed_out")
         #expect(usageError(["enqueue", "demo.sync", "--params", "[]"])?.message
             == "invalid value '[]' for --params: expected a JSON object")
         #expect(usageError(["monitor", "--prefix", " "])?.message
@@ -183,7 +184,7 @@ import Testing
         #expect(usageError([])?.description
             == "quell: missing command: one of api, worker, monitor, jobs, enqueue, demo (see 'quell --help')")
         #expect(usageError(["serve"])?.message == "unknown command 'serve'")
-        #expect(usageError(["jobs"])?.message == "missing command: one of list, show, cancel, cleanup")
+        #expect(usageError(["jobs"])?.message == "missing command: one of list, show, cancel, pause, resume, cleanup")
         #expect(usageError(["jobs", "show"])?.description == "quell jobs show: missing argument ID (see 'quell jobs show --help')")
         #expect(usageError(["jobs", "show", "a", "b"])?.message == "unexpected argument 'b'")
         #expect(usageError(["worker", "--once"])?.message == "unknown option '--once'")

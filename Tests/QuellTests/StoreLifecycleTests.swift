@@ -45,7 +45,8 @@ struct StoreLifecycleTests {
         let keys = Set(try #require(object.objectValue).keys)
         #expect(keys == ["id", "type", "queue", "tenant", "key", "status", "params", "progress", "attempt",
                          "max_attempts", "version", "created_at", "started_at", "heartbeat_at", "completed_at",
-                         "deadline_at", "expected_duration_seconds", "worker", "error", "cancel", "headers"])
+                         "deadline_at", "expected_duration_seconds", "worker", "error", "cancel", "headers",
+                         "paused_at", "resumes"])
         #expect(object["key"] == .null && object["completed_at"] == .null && object["cancel"] == .null)
         #expect(object["params"] == .object(["n": .number(1)]))
         let created = try #require(object["created_at"]?.stringValue)

@@ -190,5 +190,6 @@ public struct DemoOptions: Sendable, Equatable {
 
 /// The job statuses, as spelled in Redis and JSON.
 public let jobStatusNames = [
-    "queued", "running", "cancelling", "completed", "completed_with_errors", "failed", "cancelled", "timed_out",
+    "queued", "running", "cancelling", "pausing", "paused", "completed", "completed_with_errors", "failed", "cancelled",
+    "timed_out",
 ]

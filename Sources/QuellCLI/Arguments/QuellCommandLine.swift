@@ -46,8 +46,8 @@ public enum QuellCommandLine {
         name: "quell",
         summary: "Quell: a Redis-backed task queue for long-running sync jobs.",
         epilogue: HelpFormatter.configuration(Setting.all) + "\n\n"
-            + "Exit codes: 0 ok, 1 not found or not cancellable (pausable, resumable), 2 usage, 3 Redis unreachable, "
-            + "75 (worker) too many abandoned handlers: restart it.",
+            + "Exit codes: 0 ok, 1 not found or not cancellable (pausable, resumable),\n"
+            + "2 usage, 3 Redis unreachable, 75 a worker holding too many abandoned handlers.",
         subcommands: [api, worker, monitor, jobs, enqueue, demo]
     )
 
@@ -70,7 +70,8 @@ public enum QuellCommandLine {
     static let monitor = CommandSpec(
         name: "monitor",
         summary: "Live terminal dashboard of jobs, queues and workers.",
-        discussion: "Keys: ↑/↓ select a running or paused job, c cancel it (asks y/n), p pause or resume it, q quit.",
+        discussion: "Keys: ↑/↓ select a running or paused job, c cancel it (asks y/n), "
+            + "p pause or resume it, q quit.",
         options: redisOptions + [
             .flag("once", help: "print one plain snapshot and exit"),
             .flag("json", help: "print one snapshot as JSON and exit"),
@@ -112,7 +113,7 @@ public enum QuellCommandLine {
 
     static let jobsPause = CommandSpec(
         name: "pause",
-        summary: "Pause a job (queued: at once; running: at its next checkpoint, keeping its cursor and key).",
+        summary: "Pause a job (queued: now; running: at its next checkpoint, cursor kept).",
         options: redisOptions + [
             tenant,
             .value("wait", placeholder: "SECONDS", help: "wait up to SECONDS for the job to be paused"),

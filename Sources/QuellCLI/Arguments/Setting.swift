@@ -57,10 +57,10 @@ extension Setting {
                                       defaultValue: "30", summary: "shutdown grace for running jobs")
     public static let cancelGrace = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_CANCEL_GRACE_SECONDS",
                                             defaultValue: "30",
-                                            summary: "a stopped handler that reaches no checkpoint within this is abandoned (reason forced)")
+                                            summary: "a stopped handler is abandoned after this (reason forced)")
     public static let abandonedTaskLimit = Setting(flag: nil, placeholder: "N", environment: "QUELL_ABANDONED_TASK_LIMIT",
                                                    defaultValue: "4",
-                                                   summary: "a worker holding more abandoned handlers than this exits (code 75) to be restarted")
+                                                   summary: "more abandoned handlers than this: the worker exits (75)")
     public static let timeoutBase = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_TIMEOUT_BASE_SECONDS",
                                             defaultValue: "300", summary: "job timeout: base")
     public static let timeoutPerItem = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_TIMEOUT_PER_ITEM_SECONDS",

@@ -209,6 +209,8 @@ struct Layout {
         var line = StyledLine()
         for status in MonitorSnapshot.Status.allCases {
             let count = snapshot.counts[status]
+            // Pausing and paused are rare: shown when there are any.
+            if count == 0 && (status == .pausing || status == .paused) { continue }
             var item = StyledLine(status.rawValue + " ", count == 0 ? [.dim] : [])
             item.append(String(count), count == 0 ? [.dim] : [.bold, .foreground(color(of: status))])
             if line.width > 0, line.width + 2 + item.width > width {

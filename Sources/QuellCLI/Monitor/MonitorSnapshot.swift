@@ -71,6 +71,18 @@ public struct MonitorSnapshot: Sendable, Codable, Equatable {
             }
         }
 
+        /// Counts written before `pausing` and `paused` existed decode as 0 there.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init()
+            for status in Status.allCases {
+                let key = CodingKeys(rawValue: status.rawValue)!
+                self[status] = status == .pausing || status == .paused
+                    ? try c.decodeIfPresent(Int.self, forKey: key) ?? 0
+                    : try c.decode(Int.self, forKey: key)
+            }
+        }
+
         /// All jobs, whatever their status.
         public var total: Int { Status.allCases.reduce(0) { $0 + self[$1] } }
 
