@@ -4,10 +4,12 @@ import Testing
 @testable import Quell
 
 /// ≥ 8 actors with their own connections hammer ≥ 1 000 jobs with random
-/// start / progress / heartbeat / cancel / finish / retry / reap calls (and
-/// stale leases), while a shared clock jumps. Afterwards the events stream
-/// must show, for every job: versions 1, 2, 3… with no gap, nothing after a
-/// terminal status, no `running` after `cancelling`; every job terminal after
+/// start / progress / heartbeat / cancel / pause / resume / finish / retry /
+/// confirm / abandon / reap calls (and stale leases), while a shared clock
+/// jumps. Afterwards the events stream must show, for every job: versions
+/// 1, 2, 3… with no gap, nothing after a terminal status, every status change
+/// one the lifecycle allows (so no `running` after `cancelling`, `pausing` or
+/// `paused` without a resume to `queued` between); every job terminal after
 /// a drain; counts per status equal to a full scan.
 ///
 /// `QUELL_STORM_JOBS` / `QUELL_STORM_OPS` make it bigger (scripts/storm).
@@ -27,6 +29,16 @@ struct RaceStormTests {
             return (0..<n).map { _ in runs.randomElement()! }
         }
     }
+
+    /// The status changes the lifecycle allows (DESIGN.md "Job lifecycle");
+    /// a change to the same status (progress) is always allowed.
+    static let allowed: [JobStatus: Set<JobStatus>] = [
+        .queued: [.running, .cancelled, .paused],
+        .running: [.cancelling, .pausing, .queued, .completed, .completedWithErrors, .failed, .timedOut],
+        .cancelling: [.cancelled, .completed, .completedWithErrors, .failed, .timedOut],
+        .pausing: [.paused, .cancelling, .completed, .completedWithErrors, .failed, .timedOut],
+        .paused: [.queued, .cancelled],
+    ]
 
     @Test func invariantsHoldUnderARaceStorm() async throws {
         let clock = ManualClock()
@@ -58,7 +70,24 @@ struct RaceStormTests {
                 group.addTask {
                     let worker = "w\(n)"
                     for op in 0..<Self.opsPerActor {
-                        switch Int.random(in: 0..<100) {
+                        switch Int.random(in: 0..<110) {
+                        case 100..<104:
+                            if let r = shared.random(1).first {
+                                do { _ = try await store.pause(id: r.id, tenant: nil) } catch QuellError.notPausable { }
+                            }
+                        case 104..<107:
+                            if let r = shared.random(1).first {
+                                do { _ = try await store.resume(id: r.id, tenant: nil) } catch QuellError.notResumable { }
+                            }
+                        case 107..<109:
+                            if let r = shared.random(1).first {
+                                _ = try await store.confirmPaused(id: r.id, lease: r.lease, progress: JobProgress(counters: ["synced": op]),
+                                                                  cursor: "{\"n\":\(op)}")
+                            }
+                        case 109:
+                            if let r = shared.random(1).first {
+                                _ = try await store.abandon(id: r.id, lease: r.lease, progress: nil, cursor: nil)
+                            }
                         case 0..<20:
                             let r = try await store.start(worker: worker, leasePrefix: "\(worker)#\(op)#", queues: ["default"], count: Int.random(in: 1...5))
                             shared.add(r.started.map { ($0.job.id, $0.lease) })
@@ -102,12 +131,14 @@ struct RaceStormTests {
         let store = stores[0]
         for round in 0..<200 {
             clock.advance(by: 200)
+            let paused = try await store.jobs(status: .paused, tenant: nil, limit: 1000).jobs
+            for job in paused { _ = try await store.cancel(id: job.id, tenant: nil) }
             _ = try await store.reap()
             _ = try await store.forward(queues: ["default"])
             let r = try await store.start(worker: "drain", leasePrefix: "drain#\(round)#", queues: ["default"], count: 500)
             _ = try await store.finish(r.started.map { FinishReport(id: $0.job.id, lease: $0.lease, status: .completed) })
             let stats = try await store.stats(tenant: nil)
-            if (stats.counts[.queued] ?? 0) + (stats.counts[.running] ?? 0) + (stats.counts[.cancelling] ?? 0) == 0 { break }
+            if JobStatus.allCases.filter({ !$0.isTerminal }).allSatisfy({ (stats.counts[$0] ?? 0) == 0 }) { break }
         }
 
         // 1. The events stream tells a legal story for every job.
@@ -127,11 +158,20 @@ struct RaceStormTests {
                history[c...].contains(where: { $0.status == .running || $0.status == .queued }) {
                 violations.append("\(id): running or queued after cancelling")
             }
+            for (a, b) in zip(history, history.dropFirst()) where a.status != b.status {
+                if !(Self.allowed[a.status]?.contains(b.status) ?? false) {
+                    violations.append("\(id): \(a.status.rawValue) → \(b.status.rawValue) (v\(b.version))")
+                }
+            }
             if !(history.last?.status.isTerminal ?? false) {
                 violations.append("\(id): not terminal after drain (\(history.last?.status.rawValue ?? "?"))")
             }
         }
         #expect(violations.isEmpty, "\(violations.prefix(10))")
+        // The storm did reach the pause transitions it is meant to check.
+        let seen = Set(byJob.values.flatMap { h in zip(h, h.dropFirst()).map { "\($0.status.rawValue)→\($1.status.rawValue)" } })
+        let pauses: Set = ["queued→paused", "running→pausing", "pausing→paused", "pausing→cancelling", "paused→queued", "paused→cancelled"]
+        #expect(pauses.isSubset(of: seen), "not seen: \(pauses.subtracting(seen).sorted())")
 
         // 2. Counts kept by the scripts equal a full scan of the job hashes.
         var scanned: [JobStatus: Int] = [:]
