@@ -61,7 +61,9 @@ struct HardStopTests {
         #expect(forced.error?.contains("of its deadline") == true, "\(forced.error ?? "")")
         let code = await worker.process.exitCode(timeout: 60)
         #expect(code == 75, "\(worker.log)")
-        #expect(worker.log.contains("exiting with code 75: it holds 1 abandoned handlers"), "\(worker.log)")
+        #expect(worker.log.contains("holding 1 abandoned handlers, more than QUELL_ABANDONED_TASK_LIMIT (0)"), "\(worker.log)")
+        #expect(worker.log.contains("exiting with code 75: it held more abandoned handlers than QUELL_ABANDONED_TASK_LIMIT=0"),
+                "\(worker.log)")
         #expect(try await store.enqueue(EnqueueRequest(type: "demo.noop", key: "k")).status == .queued, "key released")
     }
 

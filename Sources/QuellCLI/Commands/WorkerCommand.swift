@@ -56,8 +56,9 @@ enum WorkerCommand {
         log("redis client: \(stats.roundTrips) round trips, \(stats.commands) commands, \(stats.connects) connects")
         store.close()
         if worker.stoppedForAbandonedTasks {
-            log("quell worker \(worker.id) exiting with code 75: it holds \(worker.abandonedTasks) abandoned handlers "
-                + "(more than QUELL_ABANDONED_TASK_LIMIT=\(abandonedLimit)) that Swift cannot kill; restart it")
+            // (How many are still held now is moot: closing the store ends some of them.)
+            log("quell worker \(worker.id) exiting with code 75: it held more abandoned handlers than "
+                + "QUELL_ABANDONED_TASK_LIMIT=\(abandonedLimit) (handlers that ignored a stop; Swift cannot kill them): restart it")
             return 75
         }
         log("quell worker \(worker.id) stopped")
