@@ -56,14 +56,7 @@ enum JobsCommand {
         await runStoreCommand("quell jobs cancel", o.redis) { store in
             let tenant = try validTenant(o.tenant)
             var job = try await store.cancel(id: o.id, tenant: tenant)
-            if let wait = o.waitSeconds, job.status == .cancelling {
-                let clock = ContinuousClock()
-                let end = clock.now + .milliseconds(Int64(wait * 1000))
-                while job.status == .cancelling, clock.now < end {
-                    try await Task.sleep(for: min(.milliseconds(50), end - clock.now))
-                    job = try await store.job(id: o.id, tenant: tenant)
-                }
-            }
+            if let wait = o.waitSeconds { job = try await waitWhile(.cancelling, job, seconds: wait, store: store, tenant: tenant) }
             if o.json {
                 printOutput(job.json)
             } else {
@@ -87,14 +80,7 @@ enum JobsCommand {
         await runStoreCommand("quell jobs pause", o.redis) { store in
             let tenant = try validTenant(o.tenant)
             var job = try await store.pause(id: o.id, tenant: tenant)
-            if let wait = o.waitSeconds, job.status == .pausing {
-                let clock = ContinuousClock()
-                let end = clock.now + .milliseconds(Int64(wait * 1000))
-                while job.status == .pausing, clock.now < end {
-                    try await Task.sleep(for: min(.milliseconds(50), end - clock.now))
-                    job = try await store.job(id: o.id, tenant: tenant)
-                }
-            }
+            if let wait = o.waitSeconds { job = try await waitWhile(.pausing, job, seconds: wait, store: store, tenant: tenant) }
             if o.json {
                 printOutput(job.json)
                 return
@@ -125,6 +111,19 @@ enum JobsCommand {
                 : "is \(job.status.rawValue): nothing to resume"
             printOutput("job \(job.id) \(note)\n\n" + JobText.details(job, keys: store.keys))
         }
+    }
+
+    /// Re-reads `job` every 50 ms while it is in `status`, for at most `seconds`.
+    private static func waitWhile(_ status: JobStatus, _ job: Job, seconds: Double, store: JobStore,
+                                  tenant: String?) async throws -> Job {
+        var job = job
+        let clock = ContinuousClock()
+        let end = clock.now + .milliseconds(Int64(seconds * 1000))
+        while job.status == status, clock.now < end {
+            try await Task.sleep(for: min(.milliseconds(50), end - clock.now))
+            job = try await store.job(id: job.id, tenant: tenant)
+        }
+        return job
     }
 
     /// Closes stuck jobs now (stale heartbeat or past deadline) and, for

@@ -88,32 +88,11 @@ enum LiveMonitor {
                 case .redraw: break
                 case .quit: break loop
                 case .cancel(let id):
-                    cancels.append(Task {
-                        do {
-                            let job = try await store.cancel(id: id, tenant: nil)
-                            feed.yield(.notice("job \(id) \(job.status.rawValue)"))
-                        } catch {
-                            feed.yield(.notice("cancel failed: \(error)"))
-                        }
-                    })
+                    cancels.append(act("cancel", id, feed) { try await store.cancel(id: id, tenant: nil) })
                 case .pause(let id):
-                    cancels.append(Task {
-                        do {
-                            let job = try await store.pause(id: id, tenant: nil)
-                            feed.yield(.notice("job \(id) \(job.status.rawValue)"))
-                        } catch {
-                            feed.yield(.notice("pause failed: \(error)"))
-                        }
-                    })
+                    cancels.append(act("pause", id, feed) { try await store.pause(id: id, tenant: nil) })
                 case .resume(let id):
-                    cancels.append(Task {
-                        do {
-                            let job = try await store.resume(id: id, tenant: nil)
-                            feed.yield(.notice("job \(id) \(job.status.rawValue) (resumed)"))
-                        } catch {
-                            feed.yield(.notice("resume failed: \(error)"))
-                        }
-                    })
+                    cancels.append(act("resume", id, feed) { try await store.resume(id: id, tenant: nil) })
                 }
             case .resize(let newSize):
                 size = newSize
@@ -141,5 +120,18 @@ enum LiveMonitor {
         session.stop()
         // A cancel (pause, resume) asked for just before quitting still reaches Redis.
         for cancel in cancels { await cancel.value }
+    }
+
+    /// Runs a cancel, pause or resume off the key loop; its outcome becomes a note.
+    private static func act(_ what: String, _ id: String, _ feed: AsyncStream<Input>.Continuation,
+                            _ call: @escaping @Sendable () async throws -> Job) -> Task<Void, Never> {
+        Task {
+            do {
+                let job = try await call()
+                feed.yield(.notice("job \(id) \(job.status.rawValue)"))
+            } catch {
+                feed.yield(.notice("\(what) failed: \(error)"))
+            }
+        }
     }
 }
