@@ -58,6 +58,21 @@ import Testing
         #expect(try d.storeConfiguration().retention == 604_800)
     }
 
+    /// The hard stop's two settings reach `quell worker` (the api has no use for them).
+    @Test func hardStopSettings() throws {
+        let env = ["QUELL_CANCEL_GRACE_SECONDS": "2.5", "QUELL_ABANDONED_TASK_LIMIT": "7"]
+        guard case .worker(let o) = try QuellCommandLine.parse(["worker"], environment: env) else {
+            Issue.record("not a worker command"); return
+        }
+        #expect(try o.settings().store.cancelGrace == 2.5 && o.settings().worker.abandonedTaskLimit == 7)
+        let library = try QuellSettings.read(env)
+        #expect(library.store.cancelGrace == 2.5 && library.worker.abandonedTaskLimit == 7)
+        let d = try defaultWorker()
+        #expect(try d.settings().store.cancelGrace == 30 && d.settings().worker.abandonedTaskLimit == 4)
+        #expect(throws: UsageError.self) { try QuellCommandLine.parse(["worker"], environment: ["QUELL_CANCEL_GRACE_SECONDS": "0"]) }
+        #expect(throws: UsageError.self) { try QuellCommandLine.parse(["worker"], environment: ["QUELL_ABANDONED_TASK_LIMIT": "-1"]) }
+    }
+
     @Test func apiOnlySettings() throws {
         let env = ["QUELL_HOST": "0.0.0.0", "QUELL_PORT": "9191", "QUELL_TOKENS": "t1=acme,t2=beta",
                    "QUELL_ADMIN_TOKEN": "root", "QUELL_NO_AUTH": "1"]
