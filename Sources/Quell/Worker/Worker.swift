@@ -135,6 +135,8 @@ public final class Worker: Sendable {
                                            + "(\(options.abandonedTaskLimit)): taking no more jobs and stopping, to be restarted",
                                            ["worker": options.id])
                                 overLimit.set()
+                                // Stop fetching now, also for a host that drives start()/shutdown() itself.
+                                Task { await processor.stopFetching() }
                                 stopRequest.fire()
                             },
                             logger: logger, workerID: options.id)
