@@ -19,14 +19,21 @@ quell_install_dependencies() {
   if ((${#need[@]})); then quell_apt_install "${need[@]}"; fi
 }
 
-# What the tests need on top: tmux for the monitor's end-to-end tests, and
+# What the tests need on top: tmux for the monitor's end-to-end tests,
 # docker-compose (compose 1.29.2), whose `config` checks docker-compose.yml
-# offline — without its recommends, which would bring a Docker engine.
+# offline — without its recommends, which would bring a Docker engine — and
+# for the dashboard's browser tests Chromium with its driver (a font for the
+# screenshots; no recommends) and Python's venv (Selenium comes from PyPI).
 quell_install_test_dependencies() {
   quell_install_dependencies
   local need=() lean=()
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
   command -v docker-compose >/dev/null 2>&1 || lean+=(docker-compose)
+  command -v chromium >/dev/null 2>&1 || lean+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || lean+=(chromium-driver)
+  [[ -d /usr/share/fonts/truetype/liberation ]] || lean+=(fonts-liberation)
+  command -v python3 >/dev/null 2>&1 || need+=(python3)
+  python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
   if ((${#need[@]})); then quell_apt_install "${need[@]}"; fi
   if ((${#lean[@]})); then quell_apt_install --no-install-recommends "${lean[@]}"; fi
 }

@@ -25,6 +25,10 @@ public struct QuellAPIConfiguration: Sendable {
     /// Where the reaper and the janitor log what they did (at notice) and
     /// their failures (at warning).
     public var logger: QuellLogger = .none
+    /// Serve the web dashboard at `GET /` (with `/app.js`, `/app.css`,
+    /// `/favicon.svg`): one page on the public API, compiled into the binary.
+    /// Turn it off when an application serves its own page there.
+    public var serveDashboard = true
 
     /// Settings with the defaults above.
     public init(http: HTTPServerConfiguration = HTTPServerConfiguration(), auth: APIAuth) {
@@ -88,8 +92,9 @@ public final class QuellAPIServer: Sendable {
         janitor = configuration.runReaper ? Janitor(store: store, log: log) : nil
     }
 
-    /// Every route of the API as one handler (`/v1/…`, `/healthz`, `/metrics`;
-    /// 404 for any other path), counted in `/metrics` like the server's own
+    /// Every route of the API as one handler (`/v1/…`, `/healthz`, `/metrics`,
+    /// and the dashboard's `/`, `/app.js`, `/app.css`, `/favicon.svg` unless
+    /// `serveDashboard` is off; 404 for any other path), counted in `/metrics` like the server's own
     /// requests. For an application that serves it from an `HTTPServer` or
     /// `HTTPRouter` of its own, beside its own routes, instead of `start()`
     /// (call `shutdown()` all the same, to end event streams).
@@ -142,6 +147,9 @@ struct Routes: Sendable {
         r.get("/v1/events", authenticated(events.handle))
         r.get("/healthz") { _ in await health() }
         r.get("/metrics") { _ in await metricsText() }
+        if configuration.serveDashboard {
+            Dashboard(asksForToken: !configuration.auth.noAuth, staleSeconds: store.configuration.staleAfter).add(to: &r)
+        }
         return r
     }
 
