@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from harness import ADMIN, EventsProxy, Processes, ROOT, chromium, wait_for
 
@@ -134,6 +135,8 @@ class Env:
         assert self.js("return document.activeElement.id") == "confirm-no", "the dialog should focus the safe choice"
         self.d.switch_to.active_element.send_keys(Keys.TAB)
         assert self.js("return document.activeElement.id") == "confirm-yes"
+        # Focus is visible: the keyboard's focus ring is drawn.
+        assert self.js("const s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth") == "solid 3px"
         self.d.switch_to.active_element.send_keys(Keys.ENTER)
         wait_for(lambda: not self.js("return document.getElementById('confirm').open"), "the dialog to close")
 
@@ -186,6 +189,7 @@ def test_start_a_sync_and_see_it_progress(env):
     a = env.jobs["a"] = env.started_id()
     first = env.wait_row(a, "running with progress", lambda r: r["status"] == "running" and r["counters"].get("synced", 0) > 0)
     assert "of 1000000" in first["progress"] and first["key"] == "inbox-a" and "tenant acme" in first["meta"]
+    assert env.p.job(a)["params"] == dict(ENDLESS, mode="full")
     env.wait_row(a, "further progress", lambda r: r["counters"]["synced"] > first["counters"]["synced"]
                  and r["version"] > first["version"])
 
@@ -361,7 +365,7 @@ def test_operators_see_every_tenant_and_the_workers(env):
     wait_for(lambda: env.d.find_element(By.ID, "cleanup-result").text == "Nothing was stuck.", "the cleanup result")
     # An acme sync after beta's: once acme's window shows it, it has had every event
     # before it that it may see — and beta's were not among them.
-    h = env.p.enqueue({"type": "demo.sync", "key": "inbox-h", "params": SHORT})["id"]
+    h = env.jobs["h"] = env.p.enqueue({"type": "demo.sync", "key": "inbox-h", "params": SHORT})["id"]
     for name in ("two", "one"):
         env.window(name)
         env.wait_row(h, "completed", lambda r: r["status"] == "completed")
@@ -370,6 +374,38 @@ def test_operators_see_every_tenant_and_the_workers(env):
         assert env.snapshot()["refreshCount"] == len(env.ended[name]), name
     assert env.row(g) is None, "acme's window shows beta's job"
     assert len(env.ended["two"]) == 2
+
+
+def test_filters_paging_and_a_queued_stop(env):
+    env.window("two")  # the admin: beta's parked jobs stay out of acme's window
+    # Jobs on a queue no worker takes stay queued: more than one page of them.
+    parked = [env.p.enqueue({"type": "demo.noop", "queue": "parked"}, token="tok-beta")["id"] for _ in range(52)]
+    Select(env.d.find_element(By.ID, "filter-status")).select_by_value("queued")
+    env.d.find_element(By.ID, "filter-key").clear()
+    env.d.find_element(By.ID, "filter-key").send_keys(Keys.ENTER)
+    shown = lambda: env.js("return [...document.querySelectorAll('li.job')].map(li => li.dataset.jobId)")
+    wait_for(lambda: len(shown()) == 50 and set(shown()) <= set(parked), "one page of queued jobs")
+    more = env.d.find_element(By.ID, "more")
+    assert more.is_displayed()
+    more.send_keys(Keys.ENTER)
+    wait_for(lambda: sorted(shown()) == sorted(parked), "the next page too")
+    wait_for(lambda: not more.is_displayed(), "no more pages")
+    # Stopping a queued job: it is cancelled at once.
+    first = parked[-1]
+    env.confirm_stop_with_keyboard(env.stop_button(first))
+    assert env.p.job(first, token=ADMIN)["status"] == "cancelled"
+    # The view is of queued jobs: the cancelled one leaves it.
+    wait_for(lambda: first not in shown(), "the cancelled job to leave the queued view")
+    env.ended["two"].add(first)
+    # By key: the one job holding it.
+    Select(env.d.find_element(By.ID, "filter-status")).select_by_value("")
+    env.d.find_element(By.ID, "filter-key").send_keys("inbox-h", Keys.ENTER)
+    wait_for(lambda: shown() == [env.jobs["h"]], "the job of key inbox-h alone")
+    env.d.find_element(By.ID, "filter-key").clear()
+    env.d.find_element(By.ID, "filter-key").send_keys(Keys.ENTER)
+    wait_for(lambda: len(shown()) == 50, "the first page of every job")
+    env.wait_caught_up()
+    assert env.snapshot()["refreshCount"] == len(env.ended["two"])
 
 
 def stuck_job(env):

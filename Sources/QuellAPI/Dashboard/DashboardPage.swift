@@ -69,9 +69,9 @@ enum DashboardPage {
       <span class="filter-field"><label for="filter-status">Status</label>
       <select id="filter-status" name="status">
         <option value="">all</option>
-        <option>queued</option><option>running</option><option>cancelling</option>
-        <option>pausing</option><option>paused</option><option>completed</option>
-        <option>completed_with_errors</option><option>failed</option><option>cancelled</option><option>timed_out</option>
+        <option value="queued">queued</option><option value="running">running</option><option value="cancelling">cancelling</option>
+        <option value="pausing">pausing</option><option value="paused">paused</option><option value="completed">completed</option>
+        <option value="completed_with_errors">completed with errors</option><option value="failed">failed</option><option value="cancelled">cancelled</option><option value="timed_out">timed out</option>
       </select></span>
       <span class="filter-field"><label for="filter-key">Key</label>
       <input id="filter-key" name="key" autocomplete="off" spellcheck="false"></span>
