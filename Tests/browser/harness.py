@@ -78,6 +78,13 @@ class Processes:
         wait_for(lambda: self.call("GET", "/healthz", token=None)[0] == 200, "quell api to answer /healthz")
         self.start_worker()
 
+    def start_open_api(self):
+        """A second `quell api`, with `--no-auth` (one tenant, `default`), on the same Redis."""
+        port = free_port()
+        self._spawn("open-api", [self.quell, "api", "--port", str(port), "--no-auth"])
+        wait_for(lambda: self.call("GET", "/healthz", token=None, port=port)[0] == 200, "the --no-auth api to answer")
+        return port
+
     def start_worker(self):
         self._spawn("worker", [self.quell, "worker", "--concurrency", "4"])
         pid = self.children["worker"].pid
@@ -105,10 +112,10 @@ class Processes:
         out = self.redis("XREVRANGE", "{%s}:events" % self.prefix, "+", "-", "COUNT", "1")
         return out.splitlines()[0] if out else None
 
-    def call(self, method, path, token="tok-acme", body=None):
+    def call(self, method, path, token="tok-acme", body=None, port=None):
         """One request straight to the API (not through the proxy): (status, JSON or None)."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.api_port}{path}", data=data, method=method)
+        request = urllib.request.Request(f"http://127.0.0.1:{port or self.api_port}{path}", data=data, method=method)
         if token:
             request.add_header("Authorization", "Bearer " + token)
         if data is not None:

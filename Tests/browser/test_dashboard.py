@@ -458,3 +458,20 @@ def save_page(driver, path, max_height=None):
         "clip": {"x": 0, "y": 0, "width": width, "height": min(height, max_height or height), "scale": 1}})
     with open(path, "wb") as f:
         f.write(base64.b64decode(shot["data"]))
+
+
+def test_no_sign_in_with_no_auth(env):
+    port = env.p.start_open_api()
+    env.d.switch_to.new_window("window")
+    env.windows["open"] = env.d.current_window_handle
+    env.d.get(f"http://127.0.0.1:{port}/")
+    env.wait_stream("open", "live")
+    assert not env.d.find_element(By.ID, "signin").is_displayed()
+    assert not env.d.find_element(By.ID, "sign-out").is_displayed()
+    env.start_from_form("inbox-open", SHORT, mode="incremental")
+    job_id = env.started_id()
+    row = env.wait_row(job_id, "completed", lambda r: r["status"] == "completed")
+    assert "tenant default" in row["meta"]
+    env.assert_matches_api(job_id, row, token=ADMIN)
+    assert env.p.job(job_id, token=ADMIN)["params"]["mode"] == "incremental"
+    assert env.snapshot()["refreshCount"] == 1

@@ -139,10 +139,15 @@ enum DashboardScript {
     return data;
   }
 
-  function say(id, text, kind) {
+  /// Shows a message; `from` names what said it, so a list load clears only its own.
+  function say(id, text, kind, from) {
     const p = $(id);
     p.textContent = text || '';
     p.classList.toggle('error', kind === 'error');
+    p.dataset.from = from || '';
+  }
+  function unsay(id, from) {
+    if ($(id).dataset.from === from) say(id, '');
   }
 
   // ------------------------------------------------------- the one way in
@@ -429,7 +434,7 @@ enum DashboardScript {
     if (kind === 'view') state.cursor = page.next_cursor;
     for (const job of page.jobs) apply(job, kind === 'poll' ? 'poll' : 'list');
     $('more').hidden = !state.cursor;
-    say('jobs-message', '');
+    unsay('jobs-message', 'list');
     return page;
   }
 
@@ -440,7 +445,7 @@ enum DashboardScript {
     try {
       await loadFirstPage('view');
     } catch (e) {
-      say('jobs-message', 'Could not load the jobs: ' + e.message, 'error');
+      say('jobs-message', 'Could not load the jobs: ' + e.message, 'error', 'list');
     }
   }
 
@@ -454,7 +459,7 @@ enum DashboardScript {
       for (const job of page.jobs) apply(job, 'list');
       button.hidden = !state.cursor;
     } catch (e) {
-      say('jobs-message', 'Could not load older jobs: ' + e.message, 'error');
+      say('jobs-message', 'Could not load older jobs: ' + e.message, 'error', 'list');
     } finally {
       button.removeAttribute('aria-busy');
     }
@@ -482,9 +487,8 @@ enum DashboardScript {
       last = Date.now();
       try {
         await poll();
-        say('jobs-message', '');
       } catch (e) {
-        if (e.status !== 401) say('jobs-message', 'Polling failed: ' + e.message, 'error');
+        if (e.status !== 401) say('jobs-message', 'Polling failed: ' + e.message, 'error', 'list');
       }
     }
   }
