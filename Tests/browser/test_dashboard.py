@@ -439,6 +439,8 @@ def test_screenshots_at_1280_and_360(env):
     env.wait_row(f, "running", lambda r: r["status"] == "running" and r["counters"].get("synced", 0) > 0)
     env.start_from_form("inbox-f", ENDLESS)
     wait_for(lambda: (env.conflict() or {}).get("jobId") == f, "the conflict message")
+    wait_for(lambda: any(" 1 / 4 " in f" {r.text} " for r in env.d.find_elements(By.CSS_SELECTOR, "#workers tbody tr")),
+             "the worker's busy slot in the table")
     os.makedirs(SCREENSHOTS, exist_ok=True)
     for width in (1280, 360):
         env.d.set_window_size(width, 900)

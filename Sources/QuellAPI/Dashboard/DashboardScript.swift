@@ -43,7 +43,7 @@ enum DashboardScript {
     stopping: new Set(),    // ids whose cancel request is in flight
     conflictId: null,
     clockOffset: 0,         // server time − local time, from responses' Date
-    stream: 'connecting',   // 'connecting' | 'live' | 'down'
+    stream: 'connecting',   // 'connecting' | 'live' | 'down' | 'signedout'
     lastEventId: null,
     rows: new Map(),        // id → row elements
   };
@@ -507,7 +507,7 @@ enum DashboardScript {
     state.stream = s;
     const c = $('conn');
     c.dataset.stream = s;
-    c.textContent = s === 'live' ? 'Live' : s === 'down' ? 'Polling: stream down' : 'Connecting…';
+    c.textContent = { live: 'Live', down: 'Polling: stream down', signedout: 'Not signed in' }[s] || 'Connecting…';
   }
 
   /// Follows `/v1/events` with fetch (so the token goes in a header, never in a URL),
@@ -829,7 +829,7 @@ enum DashboardScript {
     $('sign-out').hidden = true;
     $('signin').hidden = false;
     say('signin-error', message || '', message ? 'error' : undefined);
-    setStream('connecting');
+    setStream('signedout');
     $('token').focus();
   }
 

@@ -171,11 +171,12 @@ button.stop[data-kind="final"] { background: #f2f4f7; border-color: var(--line);
 .count dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; table-layout: fixed; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
-th { color: var(--muted); font-weight: 600; }
+th { color: var(--muted); font-weight: 600; overflow-wrap: normal; white-space: nowrap; }
 td.num { font-variant-numeric: tabular-nums; }
 td.beat { font-variant-numeric: tabular-nums; }
 td.beat.stale { color: var(--warn); font-weight: 600; }
-#workers th:first-child { width: 55%; }
+#workers { table-layout: auto; }
+#workers td.num, #workers td.beat { white-space: nowrap; }
 tr.none td { color: var(--muted); }
 
 dialog {
