@@ -177,6 +177,7 @@ private final class DemoRun {
         say("  curl -s -X POST \(apiURL)/v1/jobs -H 'Authorization: Bearer \(token)' -H 'Content-Type: application/json' "
             + #"-d '{"type": "demo.sync", "key": "my-inbox", "params": {"total": 1000, "delay_ms": 10}}'"#)
         say("  curl -s \(apiURL)/v1/jobs -H 'Authorization: Bearer \(token)'")
+        say("  or open \(apiURL)/ in a browser and sign in with the token (the web dashboard)")
         return DemoAPIClient(host: connectHost, port: port, token: token)
     }
 
