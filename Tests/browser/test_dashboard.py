@@ -380,6 +380,13 @@ def test_filters_paging_and_a_queued_stop(env):
     env.window("two")  # the admin: beta's parked jobs stay out of acme's window
     # Jobs on a queue no worker takes stay queued: more than one page of them.
     parked = [env.p.enqueue({"type": "demo.noop", "queue": "parked"}, token="tok-beta")["id"] for _ in range(52)]
+    # Paused, then resumed: shown as the API says, with the resumes count.
+    pz = parked[-2]
+    env.wait_row(pz, "queued", lambda r: r["status"] == "queued")
+    assert env.p.call("POST", f"/v1/jobs/{pz}/pause", token=ADMIN, body={})[1]["status"] == "paused"
+    env.wait_row(pz, "paused, and stoppable", lambda r: r["status"] == "paused" and r["button"] == "Stop")
+    assert env.p.call("POST", f"/v1/jobs/{pz}/resume", token=ADMIN, body={})[1]["status"] == "queued"
+    env.wait_row(pz, "queued again, resumed once", lambda r: r["status"] == "queued" and "resumed 1×" in r["meta"])
     Select(env.d.find_element(By.ID, "filter-status")).select_by_value("queued")
     env.d.find_element(By.ID, "filter-key").clear()
     env.d.find_element(By.ID, "filter-key").send_keys(Keys.ENTER)

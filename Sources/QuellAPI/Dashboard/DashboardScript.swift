@@ -692,8 +692,8 @@ enum DashboardScript {
   function confirmStop(job) {
     const dialog = $('confirm');
     const what = (job.key ? job.key + ' (' + job.type + ')' : job.type) + ', job ' + job.id;
-    $('confirm-text').textContent = job.status === 'queued'
-      ? what + ' has not started: it will be cancelled at once.'
+    $('confirm-text').textContent = job.status === 'queued' || job.status === 'paused'
+      ? what + ' is not running: it will be cancelled at once.'
       : what + ' stops at its next checkpoint and keeps what it has synced so far.';
     dialog.showModal();
     return new Promise((resolve) => { confirmResolve = resolve; });

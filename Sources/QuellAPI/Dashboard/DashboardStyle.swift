@@ -145,8 +145,9 @@ progress::-webkit-progress-value { background: var(--accent); border-radius: 5px
   display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600;
   background: #e7e9ee; color: #3a404c; white-space: nowrap;
 }
-.s-running, .s-pausing { background: #dbe7ff; color: #1e3a8a; }
-.s-queued, .s-paused { background: #eef0f3; color: #3a404c; }
+.s-running { background: #dbe7ff; color: #1e3a8a; }
+.s-queued { background: #eef0f3; color: #3a404c; }
+.s-pausing, .s-paused { background: #efe7fb; color: #5b21b6; }
 .s-cancelling { background: #fef0c7; color: #7a4b00; }
 .s-completed { background: #dcfae6; color: #055d38; }
 .s-completed_with_errors { background: #fdf2d0; color: #7a4b00; }
