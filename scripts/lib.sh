@@ -6,7 +6,7 @@ quell_apt_install() {
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   echo "installing: $*"
   if [[ -z "${quell_apt_updated:-}" ]]; then $sudo apt-get update -qq; quell_apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -o DPkg::Lock::Timeout=600 -y -qq "$@" >/dev/null
 }
 
 # What building and running Quell needs: redis-server (with redis-cli and

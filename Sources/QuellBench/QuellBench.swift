@@ -9,7 +9,7 @@ struct QuellBench {
     static func main() async throws {
         var args = Array(CommandLine.arguments.dropFirst())
         guard let command = args.first else {
-            print("usage: quell-bench redis-client|store|worker|depth --url URL [--seconds N] [--jobs N] [--batch N]")
+            print("usage: quell-bench redis-client|store|worker|depth|http-enqueue|spin-worker --url URL [--seconds N] [--jobs N] [--batch N]")
             exit(2)
         }
         args.removeFirst()
@@ -23,6 +23,10 @@ struct QuellBench {
             try await WorkerBench.run(options)
         case "depth":
             try await DepthBench.run(options)
+        case "http-enqueue":
+            try await HTTPEnqueueBench.run(options)
+        case "spin-worker":
+            try await SpinWorker.run(options)
         default:
             FileHandle.standardError.write(Data("unknown benchmark \(command)\n".utf8))
             exit(2)
