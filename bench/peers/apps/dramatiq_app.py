@@ -25,10 +25,11 @@ def noop():
 
 
 @dramatiq.actor(max_retries=0)
-def spin():
+def spin(name):
+    """name: the driver's name for this run (the message id is not known to an actor without CurrentMessage)."""
     from dramatiq_abort import Abort
 
-    message_id = dramatiq.middleware.CurrentMessage.get_current_message().message_id
+    message_id = name
     counter.set(f"bench:started:{message_id}", os.getpid())
     try:
         while True:
@@ -39,7 +40,6 @@ def spin():
 
 
 @dramatiq.actor(max_retries=0)
-def sleep():
-    message_id = dramatiq.middleware.CurrentMessage.get_current_message().message_id
-    counter.incr(f"bench:starts:{message_id}")
+def sleep(name):
+    counter.incr(f"bench:starts:{name}")
     time.sleep(3600)
