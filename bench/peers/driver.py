@@ -201,6 +201,14 @@ class Bench:
             for phase in ("enqueue", "drain"):
                 top = ", ".join(f"{k} {v:.2f}" for k, v in list(r[f"{phase}_cost"]["breakdown"].items())[:10])
                 say(f"- {s.label}, {phase}: {top}")
+        say("", f"Whole path while draining (enqueue-while-draining; medians of {reps}):", "")
+        rows = []
+        for s in systems:
+            rs = sorted(results[(s.key, "enqueue-while-draining")], key=lambda r: r["whole_cost"]["cpu_us"])
+            r = rs[len(rs) // 2]
+            top = ", ".join(f"{k} {v:.2f}" for k, v in list(r["whole_cost"]["breakdown"].items())[:8])
+            rows.append([s.label, fmt(r["whole_cost"]["cpu_us"], 1), fmt(r["whole_cost"]["cmds"], 1), top])
+        say(table(["system", "Redis µs/job", "cmds/job", "top commands per job"], rows))
         q8 = [r for r in results[("quell-c8", mode)]]
         say("", f"Quell c8 api CPU per job (enqueue through the API): {fmt(statistics.median(r['api_cpu_us'] for r in q8), 1)} µs")
 
@@ -508,7 +516,7 @@ class Bench:
                         del pending[label]
                 time.sleep(0.05)
             for label in pending:
-                results[label] = (f"> {cap:.0f} s", "neither run again nor closed (lost while the cap ran)")
+                results[label] = (f"> {cap:.0f} s", "neither run again nor closed within the cap")
         finally:
             quell.end()
             c.procs.kill_all()  # the peers' replacement workers (redis-server is not ours to stop)
@@ -555,6 +563,8 @@ class Bench:
             return d
 
         self.fresh()
+        time.sleep(1)
+        measure("redis-server with no client but this driver (baseline)", None)
         q = Quell(c, 8)
         q.begin()
         # The watcher is part of the realistic path elsewhere; here the api idles alone.
@@ -609,9 +619,9 @@ class Config:
         self.jobs_slow = 500 if quick else 5000
         self.enqueue_jobs = 2000 if quick else 10000
         self.reps = 3
-        self.cancel_samples = 15 if quick else 60
+        self.cancel_samples = 10 if quick else 60
         self.stuck_cap = 30.0 if quick else 120.0
-        self.idle_window = 5.0 if quick else 10.0
+        self.idle_window = 3.0 if quick else 10.0
         self.start_samples = 50 if quick else 100
 
 
