@@ -18,7 +18,7 @@ import time
 
 from common import (BenchError, Procs, RedisProbe, alive, cpu_s, diff, fmt, fmt_mmm, log_text, mmm, pct,
                     rss_kib, table, wait_for)
-from systems import RQ, Celery, Context, Dramatiq, Quell, Sidekiq, run_producers
+from systems import RQ, Celery, Context, Dramatiq, Quell, Sidekiq
 
 MODES = ("enqueue-then-drain", "enqueue-while-draining")
 
@@ -169,7 +169,7 @@ class Bench:
             say("", f"### 1. Throughput, {mode}: {what} (jobs/s, min / median / max of {reps})", "")
             rows = [[s.label, fmt(self.jobs_for(s)), fmt_mmm([r[field] for r in results[(s.key, mode)]])] for s in systems]
             say(table(["system", "jobs", "jobs/s"], rows))
-            say("", f"Quell ÷ peer (median of the per-repetition ratios, min–max):", "")
+            say("", "Quell ÷ peer (median of the per-repetition ratios, min–max):", "")
             rows = []
             for q in quells:
                 qv = [r[field] for r in results[(q.key, mode)]]
@@ -553,7 +553,7 @@ class Bench:
         c = self.ctx
         rows = []
 
-        def measure(label, before_window):
+        def measure(label):
             s0 = self.probe.snapshot()
             time.sleep(window)
             s1 = self.probe.snapshot()
@@ -564,7 +564,7 @@ class Bench:
 
         self.fresh()
         time.sleep(1)
-        measure("redis-server with no client but this driver (baseline)", None)
+        measure("redis-server with no client but this driver (baseline)")
         q = Quell(c, 8)
         q.begin()
         # The watcher is part of the realistic path elsewhere; here the api idles alone.
@@ -572,10 +572,10 @@ class Bench:
         q.watcher.join()
         try:
             time.sleep(1)
-            api = measure("quell api, idle (reaper and janitor in-process)", None)
+            api = measure("quell api, idle (reaper and janitor in-process)")
             q.start_workers()
             time.sleep(1)
-            both = measure("quell api + quell worker c8, idle", None)
+            both = measure("quell api + quell worker c8, idle")
             rows.append(["⇒ quell worker c8 alone (difference)", fmt(both["cmds"] - api["cmds"], 1),
                          fmt((both["cpu_us"] - api["cpu_us"]) / 1000, 2), "—"])
             samples = self.start_latency(q)
@@ -589,7 +589,7 @@ class Bench:
                 system.probe()
                 wait_for(f"{system.label} first job", lambda: system.done() >= 1, 120, 0.01)
                 time.sleep(1)
-                measure(f"{system.label}, idle", None)
+                measure(f"{system.label}, idle")
             finally:
                 system.stop_workers()
         say("", f"### Idle cost (INFO commandstats over {window:.0f} s; per second)", "")

@@ -16,9 +16,8 @@ import os
 import signal
 import socket
 import threading
-import time
 
-from common import APPS, BenchError, log_text, wait_for
+from common import BenchError, log_text, wait_for
 
 
 def free_port():
@@ -128,12 +127,12 @@ class Celery(System):
         self.key = f"celery-{pool}"
         self.label = {"solo": "Celery solo", "threads": "Celery threads -c 2", "prefork": "Celery prefork -c 1"}[pool]
 
-    def worker_command(self, env=None):
+    def worker_command(self):
         argv = [f"{self.ctx.bin}/celery", "-A", "celery_app", "worker", "-P", self.pool, "-Q", "celery",
                 "-l", "warning", "--without-mingle", "--without-gossip", "--without-heartbeat"]
         if self.pool != "solo":
             argv += ["-c", "1" if self.pool == "prefork" else "2"]
-        return argv, env
+        return argv, None
 
     def probe(self):
         from celery_app import noop
@@ -163,8 +162,8 @@ class Dramatiq(System):
     key = "dramatiq"
     label = "Dramatiq 1 process × 2 threads"
 
-    def worker_command(self, env=None):
-        return [f"{self.ctx.bin}/dramatiq", "dramatiq_app", "--processes", "1", "--threads", "2"], env
+    def worker_command(self):
+        return [f"{self.ctx.bin}/dramatiq", "dramatiq_app", "--processes", "1", "--threads", "2"], None
 
     def probe(self):
         from dramatiq_app import noop
