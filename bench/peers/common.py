@@ -1,6 +1,7 @@
 """What every bench/peers section shares: child processes (started in
 sessions of their own, so a whole tree can be killed), /proc readings (RSS,
 CPU), Redis INFO readings, waiting by condition, and summaries."""
+import math
 import os
 import signal
 import statistics
@@ -229,8 +230,9 @@ def mmm(values):
 
 
 def pct(values, p):
+    """Nearest-rank percentile: p99 of 100 samples is the 99th smallest."""
     s = sorted(values)
-    return s[min(len(s) - 1, int(len(s) * p))]
+    return s[max(0, min(len(s) - 1, math.ceil(len(s) * p) - 1))]
 
 
 def fmt(x, digits=0):
