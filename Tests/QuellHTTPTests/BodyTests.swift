@@ -32,7 +32,7 @@ import Testing
                 let c = try TestClient(port: port)
                 c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
                 let r = try c.readResponse()
-                return (r, c.closedByServer(within: 2))
+                return (r, c.closedByServer())
             }
             #expect(r.status == 411)
             #expect(r.errorCode == "length_required")

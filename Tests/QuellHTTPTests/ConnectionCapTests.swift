@@ -20,13 +20,14 @@ import Testing
                 #expect(r.status == 503)
                 #expect(r.errorCode == "too_many_connections")
                 #expect(r.header("Connection") == "close")
-                #expect(extra.closedByServer(within: 1))
+                #expect(extra.closedByServer())
                 // Held connections still work, and a freed slot is usable again.
                 a.send(request("GET", "/"))
                 #expect(try a.readResponse().status == 200)
             }
-            // Free a slot: b is gone once the test client above is released.
-            let deadline = ContinuousClock.now + .seconds(2)
+            // Free a slot: b is gone once the test client above is released
+            // (the deadline is a hang guard: the loop ends when the count drops).
+            let deadline = ContinuousClock.now + .seconds(60)
             while server.connectionCount > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             let again = try await onThread { () throws -> Int in
                 let c = try TestClient(port: port)

@@ -11,7 +11,7 @@ import Testing
             let c = try TestClient(port: port)
             c.send(text)  // may fail part-way once the server has answered and closed
             let r = try c.readResponse()
-            return (r, c.closedByServer(within: 2))
+            return (r, c.closedByServer())
         }
     }
 

@@ -177,7 +177,8 @@ final class TestClient {
 
     /// Whether the server closed the connection (EOF or reset) within `seconds`;
     /// any data still arriving is dropped.
-    func closedByServer(within seconds: Double) -> Bool {
+    /// `seconds` is a hang guard, not a margin: it returns as soon as the server closes.
+    func closedByServer(within seconds: Double = 60) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         var chunk = [UInt8](repeating: 0, count: 65536)
         while Date() < deadline {

@@ -28,7 +28,7 @@ import Testing
                 #expect(timeout.status == 408)
                 #expect(timeout.errorCode == "timeout")
                 #expect(waited < 10)
-                #expect(stalled.closedByServer(within: 1))
+                #expect(stalled.closedByServer())
             }
         }
     }
@@ -46,7 +46,7 @@ import Testing
                 for b in text {
                     guard c.send([b]) else { break }
                     sent += 1
-                    if c.closedByServer(within: 0.15) { break }
+                    if c.closedByServer() { break }
                 }
                 return (sent, Date().timeIntervalSince(start))
             }
@@ -74,12 +74,13 @@ import Testing
                 let c = try TestClient(port: port)
                 c.send(request("GET", "/"))
                 let s = try c.readResponse().status
-                return (s, c.closedByServer(within: 1.5))
+                return (s, c.closedByServer())
             }
             #expect(status == 200)
             #expect(closed)
-            // The server's thread deregisters just after closing the socket.
-            let deadline = ContinuousClock.now + .seconds(1)
+            // The server's thread deregisters just after closing the socket
+            // (the deadline is a hang guard: the loop ends when the count drops).
+            let deadline = ContinuousClock.now + .seconds(60)
             while server.connectionCount > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             #expect(server.connectionCount == 0)
         }
