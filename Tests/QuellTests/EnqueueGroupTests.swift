@@ -27,23 +27,28 @@ struct EnqueueGroupTests {
         }
     }
 
-    @Test func requestsArrivingDuringACallGoTogetherInTheNextInArrivalOrder() async throws {
-        let group = EnqueueGroup(limit: 128)
+    /// Holds a first call in flight, queues `count` requests behind it one
+    /// after the other (so their arrival order is known), releases the first
+    /// call, and returns the types each call carried.
+    func callsWithRequestsQueuedBehindAHeldCall(limit: Int, count: Int) async -> [[String]] {
+        let group = EnqueueGroup(limit: limit)
         let recorder = Recorder()
         let send: EnqueueGroup.Send = { requests in await recorder.send(requests) }
         let first = Task { await group.enqueue(EnqueueRequest(type: "first"), send: send) }
         while !recorder.firstArrived.withLock({ $0 }) { await Task.yield() }
-        // The first call is in flight (held); these ten wait for the next one,
-        // queued one after the other so their arrival order is known.
         var waiting: [Task<Result<Job, QuellError>, Never>] = []
-        for n in 0..<10 {
+        for n in 0..<count {
             waiting.append(Task { await group.enqueue(EnqueueRequest(type: "t\(n)"), send: send) })
             while group.waitingCount < n + 1 { await Task.yield() }
         }
         recorder.gate.withLock { $0!.resume() }
         _ = await first.value
         for t in waiting { _ = await t.value }
-        let calls = recorder.calls.withLock { $0 }
+        return recorder.calls.withLock { $0 }
+    }
+
+    @Test func requestsArrivingDuringACallGoTogetherInTheNextInArrivalOrder() async {
+        let calls = await callsWithRequestsQueuedBehindAHeldCall(limit: 128, count: 10)
         #expect(calls == [["first"], (0..<10).map { "t\($0)" }])
     }
 
@@ -59,21 +64,10 @@ struct EnqueueGroupTests {
         #expect(seen.withLock { $0 } == [1, 1, 1])
     }
 
-    @Test func aGroupIsCappedAtItsLimit() async throws {
-        let group = EnqueueGroup(limit: 4)
-        let recorder = Recorder()
-        let send: EnqueueGroup.Send = { requests in await recorder.send(requests) }
-        let first = Task { await group.enqueue(EnqueueRequest(type: "first"), send: send) }
-        while !recorder.firstArrived.withLock({ $0 }) { await Task.yield() }
-        var waiting: [Task<Result<Job, QuellError>, Never>] = []
-        for n in 0..<10 {
-            waiting.append(Task { await group.enqueue(EnqueueRequest(type: "t\(n)"), send: send) })
-            while group.waitingCount < n + 1 { await Task.yield() }
-        }
-        recorder.gate.withLock { $0!.resume() }
-        _ = await first.value
-        for t in waiting { _ = await t.value }
-        #expect(recorder.calls.withLock { $0.map(\.count) } == [1, 4, 4, 2])
+    @Test func aGroupIsCappedAtItsLimit() async {
+        let calls = await callsWithRequestsQueuedBehindAHeldCall(limit: 4, count: 10)
+        #expect(calls.map(\.count) == [1, 4, 4, 2])
+        #expect(calls.flatMap { $0 } == ["first"] + (0..<10).map { "t\($0)" })
     }
 
     @Test func concurrentTriggersOfOneKeyAdmitExactlyOne() async throws {
