@@ -1,5 +1,6 @@
 import Dispatch
 import FoundationEssentials
+import Glibc
 import Quell
 
 /// The demo tasks the stock `quell worker` carries (DESIGN.md "Demo tasks"),
@@ -76,10 +77,76 @@ public enum DemoTasks {
         let description: String
     }
 
-    /// The execution log of a job run by `demo.sleep` with `"log": true`:
-    /// a list of entries `start|end WORKER MILLISECONDS`.
+    /// The execution log of a job run by `demo.sleep` with `"log": true`: a
+    /// list of entries `KIND WORKER MICROSECONDS LEASE`, one `start` per run
+    /// (the time of its first passed `checkpoint()`) and one `end` (it
+    /// completed) or `stop` (a checkpoint or its sleep threw) with the time
+    /// of its *last passed* checkpoint. A run's entries share its lease. So
+    /// `[start, end/stop]` is the span in which the run did work believing
+    /// its lease valid: what scripts/chaos compares across runs of one job.
     public static func executionLogKey(_ store: JobStore, job id: String) -> String {
         store.keys.app("demo:executions:\(id)")
+    }
+
+    /// `demo.sleep`: sleeps `ms`, passing a checkpoint every 10 ms (which
+    /// throws once the job is stopped, or its lease may have passed to
+    /// another run); with `log`, keeps the execution log above.
+    static func sleep(_ p: SleepParams, _ context: JobContext) async throws -> JobResult {
+        let end = Date().addingTimeInterval(p.ms / 1000)
+        guard p.log else {
+            while Date() < end {
+                try context.checkpoint()
+                try await Task.sleep(for: .milliseconds(min(10, max(1, Int(end.timeIntervalSinceNow * 1000)))))
+            }
+            return .completed
+        }
+        let key = executionLogKey(context.store, job: context.job.id)
+        func entry(_ kind: String, _ micros: Int64) -> String {
+            "\(kind) \(context.job.worker ?? "?") \(micros) \(context.lease)"
+        }
+        try context.checkpoint()
+        var last = microsecondsNow()
+        // Nothing done yet: if this write fails the run fails, and its retry logs afresh.
+        try await context.store.redisCommand("RPUSH", key, entry("start", last))
+        do {
+            while Date() < end {
+                try context.checkpoint()
+                last = microsecondsNow()
+                try await Task.sleep(for: .milliseconds(min(10, max(1, Int(end.timeIntervalSinceNow * 1000)))))
+            }
+            try context.checkpoint()
+            last = microsecondsNow()
+        } catch {
+            await appendUntilLanded(context.store, key, entry("stop", last))
+            throw error
+        }
+        await appendUntilLanded(context.store, key, entry("end", last))
+        return .completed
+    }
+
+    /// Wall-clock microseconds (comparable across the processes of one host).
+    static func microsecondsNow() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1_000
+    }
+
+    /// RPUSH, retried while Redis is unavailable (an outage, a restart) for up
+    /// to two minutes, so a run's closing entry is not lost to an outage. The
+    /// task may be cancelled already, so the waits ignore cancellation.
+    private static func appendUntilLanded(_ store: JobStore, _ key: String, _ value: String) async {
+        for _ in 0..<2_400 {
+            do {
+                try await store.redisCommand("RPUSH", key, value)
+                return
+            } catch .unavailable {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { c.resume() }
+                }
+            } catch {
+                return
+            }
+        }
     }
 
     /// Parameters of a task that takes none (`demo.noop`).
@@ -123,22 +190,7 @@ public enum DemoTasks {
     public static func register(in registry: TaskRegistry) {
         registry.register("demo.noop", params: NoParams.self) { _, _ in .completed }
         registry.register("demo.fail", params: FailParams.self) { p, _ in throw DemoFailure(description: p.message) }
-        registry.register("demo.sleep", params: SleepParams.self) { p, context in
-            let logKey = executionLogKey(context.store, job: context.job.id)
-            func note(_ what: String) async throws {
-                guard p.log else { return }
-                let entry = "\(what) \(context.job.worker ?? "?") \(Int(Date().timeIntervalSince1970 * 1000))"
-                try await context.store.redisCommand("RPUSH", logKey, entry)
-            }
-            try await note("start")
-            let end = Date().addingTimeInterval(p.ms / 1000)
-            while Date() < end {
-                try context.checkpoint()
-                try await Task.sleep(for: .milliseconds(min(10, max(1, Int(end.timeIntervalSinceNow * 1000)))))
-            }
-            try await note("end")
-            return .completed
-        }
+        registry.register("demo.sleep", params: SleepParams.self, sleep)
         registry.register("demo.sync", params: SyncParams.self, sync)
         registry.register("demo.stubborn", params: NoParams.self, stubborn)
     }

@@ -105,6 +105,21 @@ public final class RedisServerProcess: @unchecked Sendable {
         process = nil
     }
 
+    /// Sends `sig` to the server (SIGSTOP/SIGCONT for an outage that keeps
+    /// its connections open).
+    public func signal(_ sig: Int32) {
+        process?.signal(sig)
+    }
+
+    /// `kill -9`, and waits for the process to be gone; `start` brings it
+    /// back on the same port and directory (with `--appendonly yes`, from
+    /// its append-only file).
+    public func kill9() {
+        process?.signal(SIGKILL)
+        process?.wait(timeout: 30)
+        process = nil
+    }
+
     deinit {
         stop()
         try? FileManager.default.removeItem(atPath: directory)

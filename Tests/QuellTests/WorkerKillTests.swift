@@ -32,7 +32,7 @@ struct WorkerKillTests {
         let entries = try await waitForLog(store, logKey, entries: 2).map { $0.split(separator: " ") }
         #expect(entries.map { String($0[0]) } == ["start", "start"], "\(entries)")
         #expect(String(entries[0][1]) == victim && String(entries[1][1]) != victim)
-        let secondStart = Double(entries[1][2])! / 1000
+        let secondStart = Double(entries[1][2])! / 1_000_000
         #expect(secondStart >= killedAt.timeIntervalSince1970 - 0.05)
 
         // Nothing is left behind: the recovered run obeys a cancel and ends.

@@ -24,7 +24,11 @@ public enum StopReason: String, Sendable {
 public final class JobContext: Sendable {
     /// The job as it was when this run started (params, attempt, key, worker).
     public let job: Job
-    let lease: String
+    /// This run's lease: unique per run (`<worker>/<call>/<n>`). Every write
+    /// the worker makes for the run carries it, and Redis refuses one whose
+    /// lease is no longer the job's — a fencing token an application can also
+    /// record with its own writes, to tell runs of one job apart.
+    public let lease: String
     /// The store, for handlers that write their results to Redis
     /// (`store.redisCommand` on keys from `store.keys.app(_:)`).
     public let store: JobStore
