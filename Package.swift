@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "QuellAPI", targets: ["QuellAPI"]),
         .executable(name: "quell", targets: ["quell"]),
         .executable(name: "quell-bench", targets: ["QuellBench"]),
+        .executable(name: "quell-chaos", targets: ["QuellChaos"]),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev. No `pkgConfig:` on purpose:
@@ -48,6 +49,9 @@ let package = Package(
         .executableTarget(name: "QuellBench", dependencies: ["Quell", "QuellDemo", "QuellSystem"]),
         // Test helpers shared by the test targets: a private redis-server, child processes.
         .target(name: "QuellTestSupport", dependencies: ["Quell", "QuellSystem"], path: "Tests/QuellTestSupport"),
+        // The chaos suite (scripts/chaos): quell api and workers under kill -9, SIGSTOP,
+        // Redis restarts and outages, checked for lost, stuck and double-run jobs.
+        .executableTarget(name: "QuellChaos", dependencies: ["Quell", "QuellSystem", "QuellTestSupport"]),
         .testTarget(name: "QuellTests", dependencies: ["Quell", "QuellDemo", "QuellTestSupport"]),
         .testTarget(name: "QuellHTTPTests", dependencies: ["QuellHTTP"]),
         .testTarget(name: "QuellAPITests", dependencies: ["QuellAPI", "Quell", "QuellHTTP", "QuellTestSupport"]),

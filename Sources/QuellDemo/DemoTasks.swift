@@ -106,9 +106,9 @@ public enum DemoTasks {
         }
         try context.checkpoint()
         var last = microsecondsNow()
-        // Nothing done yet: if this write fails the run fails, and its retry logs afresh.
-        try await context.store.redisCommand("RPUSH", key, entry("start", last))
         do {
+            // (If Redis applied this but the answer was lost, the `stop` below closes the run.)
+            try await context.store.redisCommand("RPUSH", key, entry("start", last))
             while Date() < end {
                 try context.checkpoint()
                 last = microsecondsNow()

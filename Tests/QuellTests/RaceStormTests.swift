@@ -37,16 +37,6 @@ struct RaceStormTests {
         }
     }
 
-    /// The status changes the lifecycle allows (DESIGN.md "Job lifecycle");
-    /// a change to the same status (progress) is always allowed.
-    static let allowed: [JobStatus: Set<JobStatus>] = [
-        .queued: [.running, .cancelled, .paused],
-        .running: [.cancelling, .pausing, .queued, .completed, .completedWithErrors, .failed, .timedOut],
-        .cancelling: [.cancelled, .completed, .completedWithErrors, .failed, .timedOut],
-        .pausing: [.paused, .cancelling, .completed, .completedWithErrors, .failed, .timedOut],
-        .paused: [.queued, .cancelled],
-    ]
-
     @Test func invariantsHoldUnderARaceStorm() async throws {
         let clock = ManualClock()
         let prefix = TestRedis.prefix("storm")
@@ -173,7 +163,7 @@ struct RaceStormTests {
                 violations.append("\(id): running or queued after cancelling")
             }
             for (a, b) in zip(history, history.dropFirst()) where a.status != b.status {
-                if !(Self.allowed[a.status]?.contains(b.status) ?? false) {
+                if !(Lifecycle.allowed[a.status]?.contains(b.status) ?? false) {
                     violations.append("\(id): \(a.status.rawValue) → \(b.status.rawValue) (v\(b.version))")
                 }
             }
