@@ -174,6 +174,16 @@ final class Cluster: @unchecked Sendable {
         ledger.event("appendfsync \(policy)")
     }
 
+    /// SIGKILL to every process (the hang guard's and a failed run's way out).
+    func killAll() {
+        lock.lock()
+        let all = workers.compactMap { $0 } + [api].compactMap { $0 }
+        lock.unlock()
+        for p in all { p.signal(SIGCONT); p.signal(SIGKILL); p.wait(timeout: 10) }
+        redis.signal(SIGCONT)
+        redis.kill9()
+    }
+
     /// Stops everything still running (workers first, gracefully).
     func stopAll() {
         for slot in 0..<settings.workers where pid(slot) != nil { try? terminate(slot, restart: false) }

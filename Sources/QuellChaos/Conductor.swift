@@ -38,7 +38,7 @@ final class Conductor: Sendable {
             repeat {
                 try cluster.kill9(busyWorker())
                 settle()
-                cluster.freeze(busyWorker(), seconds: stale + 2)
+                cluster.freeze(busyWorker(long: true), seconds: stale + 2)
                 settle()
                 cluster.freezeRedis(seconds: stale * 0.8)
                 settle()
@@ -60,9 +60,11 @@ final class Conductor: Sendable {
         cluster.checkWorkersAlive()
     }
 
-    /// A worker slot whose process runs a sleeper now. When none does, an
-    /// anchor sleeper (30 s) is enqueued and waited for.
-    private func busyWorker() -> Int {
+    /// A worker slot whose process runs a sleeper now (with `long`, one of
+    /// ≥ 8 s, so that its recovered run elsewhere still runs when the frozen
+    /// worker wakes up). When none does, an anchor sleeper (30 s) is
+    /// enqueued and waited for.
+    private func busyWorker(long: Bool = false) -> Int {
         var anchored = false
         let end = now() + 300
         while now() < end {
@@ -70,6 +72,7 @@ final class Conductor: Sendable {
                case .array(let jobs)? = a.body["jobs"] {
                 let slots = jobs.compactMap { j -> Int? in
                     guard j["type"]?.stringValue == "demo.sleep", let w = j["worker"]?.stringValue else { return nil }
+                    if long && (j["params"]?["ms"]?.intValue ?? 0) < 8_000 { return nil }
                     let parts = w.split(separator: ":")
                     guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { return nil }
                     return cluster.slot(ofPID: pid)

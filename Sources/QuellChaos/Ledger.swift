@@ -61,9 +61,14 @@ final class Ledger: Sendable {
     let state = Mutex(State())
     let started = now()
 
+    /// Records a breach (the same text once: a sampler may see one breach many times).
     func breach(_ text: String) {
-        state.withLock { $0.breaches.append(text) }
-        log("BREACH: \(text)")
+        let new = state.withLock { s -> Bool in
+            if s.breaches.contains(text) { return false }
+            s.breaches.append(text)
+            return true
+        }
+        if new { log("BREACH: \(text)") }
     }
 
     func count(_ name: String, by n: Int = 1) { state.withLock { $0.counters[name, default: 0] += n } }

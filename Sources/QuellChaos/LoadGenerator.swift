@@ -8,7 +8,7 @@ import Synchronization
 /// `rate` per second: `demo.noop`; short `demo.sync` runs with dedupe keys
 /// from a small pool per tenant (most triggers meet a live holder: 409), now
 /// and then the same trigger twice in a row; `demo.sleep` with its execution
-/// log. The second half waits for the everysec phase. A 503 or no answer is
+/// log (50–1500 ms, one in twenty 8–15 s). The second half waits for the everysec phase. A 503 or no answer is
 /// retried (the job may have been stored anyway: an orphan, checked too).
 final class LoadGenerator: Sendable {
     let api: ChaosAPI
@@ -79,7 +79,9 @@ final class LoadGenerator: Sendable {
             body = #"{"type":"demo.sync","key":"\#(k)","params":{"total":\#(Int.random(in: 10...40)),"batch":5,"delay_ms":2,"#
                 + #""mode":"\#(mode)","fail_rate":\#(fail),"source":"\#(k)"}}"#
         case .sleep, .anchor:
-            body = #"{"type":"demo.sleep","max_attempts":5,"params":{"ms":\#(Int.random(in: 50...1500)),"log":true}}"#
+            // One in twenty runs long enough to outlive a freeze of its worker.
+            let ms = Int.random(in: 0..<20) == 0 ? Int.random(in: 8_000...15_000) : Int.random(in: 50...1500)
+            body = #"{"type":"demo.sleep","max_attempts":5,"params":{"ms":\#(ms),"log":true}}"#
         }
         submit(body, tenant: tenant, kind: kind, key: key)
         if kind == .sync && Int.random(in: 0..<20) == 0 {

@@ -17,6 +17,7 @@ struct ChaosSettings: Sendable {
     /// loudly; nothing passes or fails by it otherwise.
     var settleGuard = 600.0
     var keepLogs = false
+    var sabotage: Sabotage?
 }
 
 @main
@@ -30,8 +31,15 @@ struct QuellChaos {
             case "--quick": settings.jobs = 3_000; settings.rate = 45
             case "--jobs": settings.jobs = Int(args.first ?? "") ?? settings.jobs; args = Array(args.dropFirst())
             case "--keep-logs": settings.keepLogs = true
+            case "--sabotage":
+                guard let s = Sabotage(rawValue: args.first ?? "") else {
+                    FileHandle.standardError.write(Data("--sabotage takes one of \(Sabotage.allCases.map(\.rawValue))\n".utf8))
+                    exit(2)
+                }
+                settings.sabotage = s
+                args.removeFirst()
             default:
-                FileHandle.standardError.write(Data("usage: quell-chaos [--quick] [--jobs N] [--keep-logs]\n".utf8))
+                FileHandle.standardError.write(Data("usage: quell-chaos [--quick] [--jobs N] [--keep-logs] [--sabotage NAME]\n".utf8))
                 exit(2)
             }
         }
@@ -54,6 +62,24 @@ struct QuellChaos {
                    + "heartbeat \(settings.heartbeat)s, stale-after \(settings.staleAfter)s; logs in \(logs)")
 
         let cluster = try Cluster(settings: settings, ledger: ledger, quell: quell, logs: logs)
+        // The whole run's hang guard: it fails loudly, and decides nothing else.
+        let hangGuard = settings.settleGuard + Double(settings.jobs) / settings.rate * 4 + 300
+        OSThread.start {
+            usleep(useconds_t(hangGuard * 1_000_000))
+            ledger.log("HANG GUARD: the run did not end within \(Int(hangGuard)) s; killing its processes (logs in \(logs))")
+            cluster.killAll()
+            exit(1)
+        }
+        do {
+            return try await run(settings, ledger, cluster, logs)
+        } catch {
+            ledger.log("chaos run failed: \(error); logs in \(logs)")
+            await onThread { cluster.killAll() }
+            return 1
+        }
+    }
+
+    static func run(_ settings: ChaosSettings, _ ledger: Ledger, _ cluster: Cluster, _ logs: String) async throws -> Int32 {
         try cluster.startAPI()
         for slot in 0..<settings.workers { try cluster.startWorker(slot) }
         var config = QuellConfiguration(redisURL: cluster.redisURL, prefix: cluster.prefix)
@@ -61,6 +87,10 @@ struct QuellChaos {
         let store = JobStore(redis: RedisClient(url: cluster.redisURL, options: RedisOptions(connectTimeout: 1, commandTimeout: 5,
                                                                                             clientName: "chaos-checker")),
                              configuration: config)
+        // The first stats call builds the counts hash's `built` mark (a store
+        // never read that way would rebuild its counts from the indexes at the
+        // end, and the final check would not see the running counts at all).
+        _ = try await store.stats(tenant: nil)
         let api = ChaosAPI(port: cluster.apiPort)
         let load = LoadGenerator(api: api, ledger: ledger, total: settings.jobs, rate: settings.rate)
         let meddler = Meddler(api: api, ledger: ledger, opsPerSecond: 15)
@@ -92,6 +122,10 @@ struct QuellChaos {
         ledger.event("poison injected: \(poison.notJSON) (params not JSON), \(poison.unknownType) (unknown type), "
                      + "\(poison.garbage) (garbage hash), \(poison.dangling.joined(separator: ", ")) (no job)")
 
+        if let sabotage = settings.sabotage {
+            while load.answered < settings.jobs / 2 { try? await Task.sleep(for: .milliseconds(50)) }
+            try await sabotage.duringRun(store, ledger)
+        }
         await loading.value
         ledger.event("load done: \(load.answered) answered")
         if let failure = await faults.value { ledger.breach("fault schedule failed: \(failure)") }
@@ -99,11 +133,13 @@ struct QuellChaos {
         await meddling.value
 
         // Every accepted job terminal: resume what is paused, until none is live.
-        try await settle(store: store, api: api, ledger: ledger, guard: settings.settleGuard)
-        ledger.event("all jobs terminal")
+        if await settle(store: store, api: api, ledger: ledger, guard: settings.settleGuard) {
+            ledger.event("all jobs terminal")
+        }
         sampler.stop()
         await sampling.value
         await onThread { cluster.stopAll() }
+        try await settings.sabotage?.afterRun(store, ledger)
 
         var checker = Checker(store: store, ledger: ledger, sampler: sampler, poison: poison, cluster: cluster)
         try await checker.run()
@@ -123,7 +159,7 @@ struct QuellChaos {
     }
 
     /// Waits until every job is terminal, resuming paused ones; fails loudly after `guard` seconds.
-    static func settle(store: JobStore, api: ChaosAPI, ledger: Ledger, guard seconds: Double) async throws {
+    static func settle(store: JobStore, api: ChaosAPI, ledger: Ledger, guard seconds: Double) async -> Bool {
         let end = now() + seconds
         var live: [Job] = []
         while now() < end {
@@ -133,7 +169,7 @@ struct QuellChaos {
                     live += (try? await store.jobs(status: status, tenant: tenant, limit: 1000).jobs) ?? []
                 }
             }
-            if live.isEmpty { return }
+            if live.isEmpty { return true }
             for j in live where j.status == .paused {
                 _ = await onThread { api.call("POST", "/v1/jobs/\(j.id)/resume", token: ChaosAPI.tokens[j.tenant]!) }
             }
@@ -142,7 +178,8 @@ struct QuellChaos {
         for j in live.prefix(20) {
             ledger.breach("stuck: \(j.id) (\(j.type)) is still \(j.status.rawValue) \(Int(seconds)) s after the load ended; worker \(j.worker ?? "-")")
         }
-        throw ChaosFailure("\(live.count) jobs not terminal \(Int(seconds)) s after the load ended")
+        ledger.breach("\(live.count)+ jobs not terminal \(Int(seconds)) s after the load ended")
+        return false
     }
 
     static func report(_ ledger: Ledger, _ checker: Checker, _ settings: ChaosSettings, _ duration: Double) {
