@@ -32,9 +32,11 @@ final class Meddler: Sendable {
                 return (pick, s.paused.filter { now() - $0.value.at > 0.3 }.randomElement())
             }
             let r = Int.random(in: 0..<100)
-            if r < 40, let job = recent {
+            // Resumes as often as pauses and cancels, so paused jobs (which keep
+            // their dedupe keys) do not pile up and starve the keyed syncs.
+            if r < 35, let job = recent {
                 cancel(job.id, tenant: job.tenant)
-            } else if r < 70, let job = recent {
+            } else if r < 55, let job = recent {
                 pause(job.id, tenant: job.tenant)
             } else if r < 90, let (id, p) = paused {
                 resume(id, tenant: p.tenant)
