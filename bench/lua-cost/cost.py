@@ -1,0 +1,96 @@
+"""Instructions per job that Redis spends in Quell's hot transitions, counted
+with callgrind (deterministic: the same on a busy machine), for one or more
+copies of Sources/Quell/Scripts. Used to decide Lua changes by counts, not by
+noisy microseconds.
+
+  cost.py PORT PID DIR [DIR ...]   (redis-server on PORT runs under callgrind as PID)
+
+Phases, per job: enqueue (1 job per call), enq4 (4 per call), start (8 per
+call), finish (8 per call). The library is assembled like Store/Scripts.swift.
+"""
+import glob, hashlib, os, subprocess, sys, time
+import redis
+
+port, pid, dirs = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+r = redis.Redis(port=port)
+BODIES = ['enqueue', 'start', 'finish', 'progress', 'heartbeat', 'cancel', 'confirm_cancel',
+          'retry', 'reap', 'cleanup', 'forward', 'stats', 'expire']
+K = 8
+
+
+def load_library(d):
+    lib = open(os.path.join(d, 'lib.lua')).read()
+    version = 'quellcost_' + hashlib.sha1((lib + d).encode()).hexdigest()[:12]
+    src = f"#!lua name={version}\n" + lib
+    for n in BODIES:
+        body = open(os.path.join(d, n + '.lua')).read()
+        src += (f"\nlocal function body_{n}(KEYS, ARGV)\n{body}\nend\n"
+                f"redis.register_function('{version}_{n}', function(keys, args)\n"
+                f"  begin(keys, args)\n  local result = body_{n}(keys, args)\n  flush()\n  return result\nend)\n")
+    r.function_load(src, replace=True)
+    return version
+
+
+def instructions(run):
+    """Instructions Redis ran during run() (zero, run, dump, read the dump's total)."""
+    before = set(glob.glob(f'/tmp/quell-cost.{pid}.out*'))
+    subprocess.check_call(['callgrind_control', '-z', pid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run()
+    subprocess.check_call(['callgrind_control', '-d', pid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    new = sorted(set(glob.glob(f'/tmp/quell-cost.{pid}.out*')) - before, key=os.path.getmtime)[-1]
+    total = None
+    for line in open(new):
+        if line.startswith(('totals:', 'summary:')):
+            total = int(line.split()[1])
+    os.remove(new)
+    return total
+
+
+def phases(version, base, n):
+    call = lambda p, name, args: p.fcall(f'{version}_{name}', 1, base + ':shard', *args)
+    now = str(int(time.time() * 1000))
+    p = r.pipeline(transaction=False)
+    res = {}
+
+    def enqueue():
+        for i in range(n):
+            call(p, 'enqueue', [base, now, '10000', '30000', f'{i:08d}x', 'demo.noop', 'default', 't1', '', '{}', '3', '', ''])
+            if i % 100 == 99: p.execute()
+        p.execute()
+    res['enqueue'] = instructions(enqueue) / n
+
+    def enq4():
+        for i in range(0, n, 4):
+            a = [base, now, '10000', '30000']
+            for k in range(4): a += [f'{i + k:08d}g', 'demo.noop', 'default', 't1', '', '{}', '3', '', '']
+            call(p, 'enqueue', a)
+        p.execute()
+    res['enq4'] = instructions(enq4) / n
+
+    out = []
+    def start():
+        for i in range(2 * n // K):
+            call(p, 'start', [base, now, '10000', 'w1', f'L{i}:', str(K), '30000', '30', '0', '30', '3600', 'default'])
+        out.extend(p.execute())
+    res['start'] = instructions(start) / (2 * n)
+    leases = [(e[2].split(b'\x1f')[0].decode(), e[1].decode()) for b in out for e in b if e[0] == b'job']
+    assert len(leases) == 2 * n, f'started {len(leases)} of {2 * n}'
+
+    done = []
+    def finish():
+        for i in range(0, 2 * n, K):
+            a = [base, now, '10000']
+            for id, lease in leases[i:i + K]: a += [id, lease, 'completed', '', '']
+            call(p, 'finish', a)
+        done.extend(p.execute())
+    res['finish'] = instructions(finish) / (2 * n)
+    assert all(x == b'ok' for o in done for x in o), 'a finish was refused'
+    return res
+
+
+r.flushall()
+for j, d in enumerate(dirs):
+    version = load_library(d)
+    phases(version, '{warm%d}' % j, 200)
+    res = phases(version, '{cost%d}' % j, 1000)
+    print(f"{d:50s} " + "  ".join(f"{k} {v / 1000:6.1f}k" for k, v in res.items()))
