@@ -62,3 +62,17 @@ func monotonic() -> Double {
 func report(_ name: String, _ value: Double, _ unit: String) {
     print("\(name) \(Int(value.rounded())) \(unit)")
 }
+
+/// The cancel benchmarks' handler body: passes a checkpoint every 1 ms until
+/// told to stop; returns when it stopped (monotonic seconds) and the error
+/// that stopped it, for the handler to rethrow.
+func spinUntilStopped(_ context: JobContext) async -> (stoppedAt: Double, error: any Error) {
+    do {
+        while true {
+            try context.checkpoint()
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    } catch {
+        return (monotonic(), error)
+    }
+}

@@ -16,16 +16,9 @@ enum SpinWorker {
         let registry = TaskRegistry()
         DemoTasks.register(in: registry)
         registry.register("bench.spin", params: DemoTasks.NoParams.self) { _, context in
-            do {
-                while true {
-                    try context.checkpoint()
-                    try await Task.sleep(for: .milliseconds(1))
-                }
-            } catch {
-                let line = "stopped \(context.job.id) \(monotonic())\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
-                throw error
-            }
+            let (t, error) = await spinUntilStopped(context)
+            FileHandle.standardOutput.write(Data("stopped \(context.job.id) \(t)\n".utf8))
+            throw error
         }
         let worker = Worker(store: store, registry: registry,
                             options: Worker.Options(concurrency: options.int("concurrency", 4)))

@@ -86,16 +86,9 @@ enum WorkerBench {
         let thrown = Mutex<[String: Double]>([:])
         let registry = TaskRegistry()
         registry.register("bench.spin", params: DemoTasks.NoParams.self) { _, context in
-            do {
-                while true {
-                    try context.checkpoint()
-                    try await Task.sleep(for: .milliseconds(1))
-                }
-            } catch {
-                let t = monotonic()
-                thrown.withLock { $0[context.job.id] = t }
-                throw error
-            }
+            let (t, error) = await spinUntilStopped(context)
+            thrown.withLock { $0[context.job.id] = t }
+            throw error
         }
         let worker = Worker(store: workerStore, registry: registry, options: Worker.Options(concurrency: 4))
         worker.start()

@@ -74,15 +74,7 @@ extension RedisClient {
     /// order, error replies as values. Calls refused with `Function not
     /// found` are sent again, in order, after loading the library.
     package func runAll(_ library: RedisFunctionLibrary, _ calls: [RedisCommand]) async throws -> [RedisReply] {
-        var replies = try await pipeline(calls)
-        let missing = replies.indices.filter { replies[$0].isFunctionNotFound }
-        if missing.isEmpty { return replies }
-        var retry = [library.loadCommand]
-        retry.append(contentsOf: missing.map { calls[$0] })
-        let again = try await pipeline(retry)
-        try library.checkLoad(again[0])
-        for (i, index) in missing.enumerated() { replies[index] = again[i + 1] }
-        return replies
+        try await pipelineLoadingOnce(calls, isMissing: \.isFunctionNotFound, load: library.loadCommand, checkLoad: library.checkLoad)
     }
 }
 
@@ -90,10 +82,7 @@ extension RedisConnection {
     /// Runs a function on this synchronous connection, loading its library
     /// when Redis does not know it.
     package func run(_ function: RedisFunction, keys: [String], arguments: [any RedisArgument], timeout: Double? = nil) throws(RedisError) -> RedisReply {
-        let command = function.command(keys: keys, arguments: arguments)
-        let reply = try send(command, timeout: timeout)
-        if !reply.isFunctionNotFound { return reply }
-        try function.library.checkLoad(try send(function.library.loadCommand))
-        return try send(command, timeout: timeout)
+        try sendLoadingOnce(function.command(keys: keys, arguments: arguments), timeout: timeout, isMissing: \.isFunctionNotFound,
+                            load: function.library.loadCommand, checkLoad: function.library.checkLoad)
     }
 }

@@ -40,16 +40,23 @@ extension RedisClient {
     /// replies as values. Calls refused with `NOSCRIPT` are sent again, in
     /// order, after loading the script.
     package func runAll(_ script: RedisScript, _ calls: [RedisCommand]) async throws -> [RedisReply] {
-        var replies = try await pipeline(calls)
-        let missing = replies.indices.filter { replies[$0].isNoScript }
-        if missing.isEmpty { return replies }
-        var retry = [RedisCommand("SCRIPT", "LOAD", script.source)]
-        retry.append(contentsOf: missing.map { calls[$0] })
-        let again = try await pipeline(retry)
-        if case .error(let m) = again[0] {
+        try await pipelineLoadingOnce(calls, isMissing: \.isNoScript, load: RedisCommand("SCRIPT", "LOAD", script.source)) { reply throws(RedisError) in
             // A transient refusal (LOADING…) keeps its code first, so it reads as unavailable.
-            throw RedisError.server(RedisError.isTransient(m) ? m : "SCRIPT LOAD \(script.name): \(m)")
+            if case .error(let m) = reply { throw .server(RedisError.isTransient(m) ? m : "SCRIPT LOAD \(script.name): \(m)") }
         }
+    }
+
+    /// Sends `calls`; if any reply says Redis lacks the code they call
+    /// (`isMissing`: nothing ran), sends `load` then exactly those calls
+    /// again, in order, and puts their replies in place. `checkLoad` judges
+    /// the load's reply. Scripts and function libraries both reload this way.
+    func pipelineLoadingOnce(_ calls: [RedisCommand], isMissing: (RedisReply) -> Bool, load: RedisCommand,
+                             checkLoad: (RedisReply) throws(RedisError) -> Void) async throws -> [RedisReply] {
+        var replies = try await pipeline(calls)
+        let missing = replies.indices.filter { isMissing(replies[$0]) }
+        if missing.isEmpty { return replies }
+        let again = try await pipeline([load] + missing.map { calls[$0] })
+        try checkLoad(again[0])
         for (i, index) in missing.enumerated() { replies[index] = again[i + 1] }
         return replies
     }
@@ -58,11 +65,18 @@ extension RedisClient {
 extension RedisConnection {
     /// Runs a script on this synchronous connection, loading it on `NOSCRIPT`.
     package func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument], timeout: Double? = nil) throws(RedisError) -> RedisReply {
-        let command = script.command(keys: keys, arguments: arguments)
+        try sendLoadingOnce(script.command(keys: keys, arguments: arguments), timeout: timeout, isMissing: \.isNoScript,
+                            load: RedisCommand("SCRIPT", "LOAD", script.source)) { reply throws(RedisError) in
+            if case .error(let m) = reply { throw .server(RedisError.isTransient(m) ? m : "SCRIPT LOAD \(script.name): \(m)") }
+        }
+    }
+
+    /// `RedisClient.pipelineLoadingOnce` for one command on this connection.
+    func sendLoadingOnce(_ command: RedisCommand, timeout: Double?, isMissing: (RedisReply) -> Bool, load: RedisCommand,
+                         checkLoad: (RedisReply) throws(RedisError) -> Void) throws(RedisError) -> RedisReply {
         let reply = try send(command, timeout: timeout)
-        if !reply.isNoScript { return reply }
-        let loaded = try send(RedisCommand("SCRIPT", "LOAD", script.source))
-        if case .error(let m) = loaded { throw .server(RedisError.isTransient(m) ? m : "SCRIPT LOAD \(script.name): \(m)") }
+        if !isMissing(reply) { return reply }
+        try checkLoad(try send(load))
         return try send(command, timeout: timeout)
     }
 }
