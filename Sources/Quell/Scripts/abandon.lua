@@ -24,21 +24,21 @@ if TERMINAL[j.status] then return 'terminal' end
 if j.lease ~= lease or not RUNNING[j.status] then return 'lost' end
 FINISHED.forced = (FINISHED.forced or 0) + 1
 local changed = {}
-if progress ~= '' then changed.progress = progress end
+if progress ~= '' then put(changed, 'progress', progress) end
 local note = 'forced: the handler did not stop within ' .. grace .. 's'
 if j.status == 'pausing' then
-  if cursor ~= '' then changed.cursor = cursor end
-  changed.error = note .. ' of the pause'
+  if cursor ~= '' then put(changed, 'cursor', cursor) end
+  put(changed, 'error', note .. ' of the pause')
   park(j, changed)
   return 'paused'
 end
-if j.cancel_at == '' then changed.cancel_at = ARGV[2] end
-changed.cancel_reason = 'forced'
+if j.cancel_at == '' then put(changed, 'cancel_at', ARGV[2]) end
+put(changed, 'cancel_reason', 'forced')
 if j.status == 'cancelling' then
-  changed.error = note .. ' of the cancel (' .. (j.cancel_reason ~= '' and j.cancel_reason or 'user') .. ')'
+  put(changed, 'error', note .. ' of the cancel (' .. (j.cancel_reason ~= '' and j.cancel_reason or 'user') .. ')')
   close(j, 'cancelled', changed)
   return 'cancelled'
 end
-changed.error = note .. ' of its deadline (' .. j.expected .. 's allowed)'
+put(changed, 'error', note .. ' of its deadline (' .. j.expected .. 's allowed)')
 close(j, 'timed_out', changed)
 return 'timed_out'

@@ -22,7 +22,7 @@ if TERMINAL[j.status] then return {'not_cancellable', reply_job(j)} end
 
 redis.call('ZREMRANGEBYSCORE', K_REVOKED, '-inf', NOW)
 redis.call('ZADD', K_REVOKED, NOW + ttl, id)
-local changed = {cancel_at = ARGV[2], cancel_reason = reason}
+local changed = {'cancel_at', ARGV[2], 'cancel_reason', reason}
 if j.status == 'queued' or j.status == 'paused' then
   -- Out of its queue (scanned from the newest end, where fresh jobs are) or
   -- out of the retry schedule; a copy a worker already claimed is skipped at

@@ -16,6 +16,6 @@ if TERMINAL[j.status] then return 'terminal' end
 if j.lease ~= lease then return 'lost' end
 if j.status ~= 'cancelling' then return j.status end
 local changed = {}
-if progress ~= '' then changed.progress = progress end
+if progress ~= '' then put(changed, 'progress', progress) end
 close(j, 'cancelled', changed)
 return 'ok'

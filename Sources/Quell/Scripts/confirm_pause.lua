@@ -21,7 +21,7 @@ if j.lease ~= lease then return 'lost' end
 if j.status == 'cancelling' then return 'cancel' end
 if j.status ~= 'pausing' then return j.status end
 local changed = {}
-if progress ~= '' then changed.progress = progress end
-if cursor ~= '' then changed.cursor = cursor end
+if progress ~= '' then put(changed, 'progress', progress) end
+if cursor ~= '' then put(changed, 'cursor', cursor) end
 park(j, changed)
 return 'ok'

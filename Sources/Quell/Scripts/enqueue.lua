@@ -38,7 +38,7 @@ for i = 5, #ARGV, 9 do
             park(h, {})
             holder = h
           else
-            close(h, 'timed_out', {error = 'stuck (' .. why .. '): replaced by job ' .. id})
+            close(h, 'timed_out', {'error', 'stuck (' .. why .. '): replaced by job ' .. id})
           end
         else
           holder = h
@@ -66,12 +66,12 @@ for i = 5, #ARGV, 9 do
     if j.headers ~= '' then args[#args + 1] = 'headers'; args[#args + 1] = j.headers end
     redis.call('HSET', k_job(id), unpack(args))
     defer('LPUSH', k_queue(q), id)
-    defer('ZADD', k_index(t, 'queued'), 0, id)
+    defer('ZADD', k_index(t, 'queued'), '0', id)
     count(t, 'queued', 1)
-    defer('ZADD', k_all(t), 0, id)
+    defer('ZADD', k_all(t), '0', id)
     if key ~= '' then
       redis.call('SET', k_dedupe(t, key), id)
-      defer('ZADD', k_keyjobs(t, key), 0, id)
+      defer('ZADD', k_keyjobs(t, key), '0', id)
     end
     if not seen_tenant[t] then
       redis.call('SADD', K_TENANTS, t)

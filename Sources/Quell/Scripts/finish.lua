@@ -28,8 +28,8 @@ for i = 4, #ARGV, 5 do
   elseif j.lease ~= lease or not RUNNING[j.status] then
     out[#out + 1] = 'lost'
   else
-    local changed = {error = err}
-    if progress ~= '' then changed.progress = progress end
+    local changed = {'error', err}
+    if progress ~= '' then put(changed, 'progress', progress) end
     close(j, status, changed)
     out[#out + 1] = 'ok'
   end

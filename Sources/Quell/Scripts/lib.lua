@@ -17,7 +17,13 @@
 -- call before may have left (a call that raised an error never flushed).
 -- Nothing here may call a standard global (unpack, tonumber, …) at load time.
 
-local BASE, NOW, MAXLEN
+local BASE, NOW, NOW_S, MAXLEN
+-- string.format, captured per call (standard globals are not reachable while
+-- the library loads). Numbers become text through int() where they can: a
+-- plain tostring or a number passed to redis.call formats with '%.14g' or
+-- '%.17g', the float path of printf, about twice the cost of '%d'.
+local FMT
+local function int(n) return FMT('%d', n) end
 local K_ACTIVE, K_TENANTS, K_QUEUES, K_REVOKED, K_EVENTS, K_CANCEL, K_PAUSE, K_WORKERS, K_LIVENESS, K_FINISHED, K_COUNTS
 
 local function k_job(id) return BASE .. ':job:' .. id end
@@ -61,9 +67,9 @@ local function flush()
   for _, key in ipairs(PENDING_ORDER) do
     for _, run in ipairs(PENDING[key]) do redis.call(unpack(run)) end
   end
-  for status, n in pairs(FINISHED) do redis.call('HINCRBY', K_FINISHED, status, n) end
+  for status, n in pairs(FINISHED) do redis.call('HINCRBY', K_FINISHED, status, int(n)) end
   for field, n in pairs(COUNTS) do
-    if n ~= 0 then redis.call('HINCRBY', K_COUNTS, field, n) end
+    if n ~= 0 then redis.call('HINCRBY', K_COUNTS, field, int(n)) end
   end
 end
 
@@ -71,7 +77,9 @@ end
 -- prefix on the same Redis) renames the fixed keys.
 local GUARD
 local function begin(keys, args)
-  NOW = tonumber(args[2])
+  NOW_S = args[2]
+  NOW = tonumber(NOW_S)
+  FMT = string.format
   MAXLEN = args[3]
   PENDING, PENDING_ORDER, FINISHED, COUNTS = {}, {}, {}, {}
   if args[1] ~= BASE then
@@ -94,12 +102,6 @@ local function begin(keys, args)
   end
 end
 
--- The job fields scripts read and events carry (all but params). Same list
--- as Job.fieldNames in Job.swift.
-local FIELDS = {'id', 'type', 'queue', 'tenant', 'key', 'status', 'progress', 'attempt',
-  'max_attempts', 'version', 'created_at', 'started_at', 'heartbeat_at', 'completed_at',
-  'deadline_at', 'expected', 'worker', 'lease', 'error', 'cancel_at', 'cancel_reason',
-  'timeout', 'total', 'headers', 'paused_at', 'resumes'}
 local STATUSES = {queued = true, running = true, cancelling = true, pausing = true, paused = true,
   completed = true, completed_with_errors = true, failed = true, cancelled = true, timed_out = true}
 local TERMINAL = {completed = true, completed_with_errors = true, failed = true,
@@ -107,7 +109,8 @@ local TERMINAL = {completed = true, completed_with_errors = true, failed = true,
 -- A worker runs the job (it holds a lease, beats, and is in the active set).
 local RUNNING = {running = true, cancelling = true, pausing = true}
 
--- Absent fields read as '' (the hash stores only non-empty ones).
+-- Absent fields read as '' (the hash stores only non-empty ones): load()
+-- starts every job table with all of them, and this catches any other name.
 local EMPTY = {__index = function() return '' end}
 
 -- A job's fields (and params and cursor) as a table, '' for absent ones, or
@@ -118,7 +121,15 @@ local EMPTY = {__index = function() return '' end}
 local function load(id)
   local v = redis.call('HGETALL', k_job(id))
   if #v == 0 then return nil end
-  local j = setmetatable({}, EMPTY)
+  -- Every field a job can have (the FIELDS of pack, and params and cursor),
+  -- '' until the hash says otherwise: one table sized once, where filling
+  -- an empty one would resize it five times, and pack() finds every field
+  -- without a metatable call. Same list as Job.fieldNames in Job.swift.
+  local j = setmetatable({id = '', type = '', queue = '', tenant = '', key = '', status = '',
+    progress = '', attempt = '', max_attempts = '', version = '', created_at = '', started_at = '',
+    heartbeat_at = '', completed_at = '', deadline_at = '', expected = '', worker = '', lease = '',
+    error = '', cancel_at = '', cancel_reason = '', timeout = '', total = '', headers = '',
+    paused_at = '', resumes = '', params = '', cursor = ''}, EMPTY)
   for i = 1, #v, 2 do j[v[i]] = v[i + 1] end
   if j.id ~= id or not STATUSES[j.status] or not tonumber(j.version) or j.tenant == '' or j.queue == '' then
     return nil, 'CORRUPT job ' .. id .. ' is malformed (status "' .. j.status .. '", version "' .. j.version .. '")'
@@ -175,18 +186,24 @@ local function xadd(j)
   return packed
 end
 
+-- A change to a job is a flat list of field, value pairs, in order (a later
+-- pair for the same field wins, as in HSET): put() appends one. A list and
+-- one unpack into HSET cost a fraction of a table keyed by field walked
+-- with pairs() into a second table of arguments.
+local function put(changed, f, v)
+  local n = #changed
+  changed[n + 1] = f
+  changed[n + 2] = v
+end
+
 -- Writes the changed fields with a bumped version and appends one event;
 -- returns the packed job. Every status or progress change goes through
 -- here: one change, one version, one event (invariant 7).
 local function emit(j, changed)
-  j.version = tostring(tonumber(j.version) + 1)
-  local args = {'version', j.version}
-  for f, v in pairs(changed) do
-    j[f] = v
-    args[#args + 1] = f
-    args[#args + 1] = v
-  end
-  redis.call('HSET', k_job(j.id), unpack(args))
+  local version = int(j.version + 1)
+  j.version = version
+  for i = 1, #changed, 2 do j[changed[i]] = changed[i + 1] end
+  redis.call('HSET', k_job(j.id), 'version', version, unpack(changed))
   return xadd(j)
 end
 
@@ -194,11 +211,11 @@ end
 local function set_status(j, changed, status)
   if j.status ~= status then
     defer('ZREM', k_index(j.tenant, j.status), j.id)
-    defer('ZADD', k_index(j.tenant, status), 0, j.id)
+    defer('ZADD', k_index(j.tenant, status), '0', j.id)
     count(j.tenant, j.status, -1)
     count(j.tenant, status, 1)
   end
-  changed.status = status
+  put(changed, 'status', status)
 end
 
 -- Ends a job: terminal status, out of the active set, dedupe key released
@@ -209,7 +226,7 @@ local function close(j, status, changed)
   -- Jobs ever finished, per status: a counter that never decreases (the
   -- status indexes shrink when the janitor deletes old jobs). Flushed once.
   FINISHED[status] = (FINISHED[status] or 0) + 1
-  changed.completed_at = tostring(NOW)
+  put(changed, 'completed_at', NOW_S)
   defer('ZREM', K_ACTIVE, j.id)
   if j.key ~= '' then
     local dk = k_dedupe(j.tenant, j.key)
@@ -226,10 +243,13 @@ end
 -- `pauses` (not a status: stats ignore it as one).
 local function park(j, changed)
   if RUNNING[j.status] then
-    changed.attempt = tostring(math.max(0, (tonumber(j.attempt) or 1) - 1))
+    put(changed, 'attempt', int(math.max(0, (tonumber(j.attempt) or 1) - 1)))
   end
-  changed.worker, changed.lease, changed.heartbeat_at, changed.deadline_at = '', '', '', ''
-  changed.paused_at = tostring(NOW)
+  put(changed, 'worker', '')
+  put(changed, 'lease', '')
+  put(changed, 'heartbeat_at', '')
+  put(changed, 'deadline_at', '')
+  put(changed, 'paused_at', NOW_S)
   set_status(j, changed, 'paused')
   defer('ZREM', K_ACTIVE, j.id)
   FINISHED.pauses = (FINISHED.pauses or 0) + 1
@@ -294,19 +314,19 @@ local function resolve_stuck(j, why)
     return 'paused'
   end
   if why == 'deadline' then
-    close(j, 'timed_out', {error = 'deadline exceeded (' .. j.expected .. 's allowed)'})
+    close(j, 'timed_out', {'error', 'deadline exceeded (' .. j.expected .. 's allowed)'})
     return 'timed_out'
   end
   local message = 'worker ' .. j.worker .. ' lost: no heartbeat since ' .. j.heartbeat_at
   if (tonumber(j.attempt) or 0) < (tonumber(j.max_attempts) or 1) then
-    local changed = {worker = '', lease = '', heartbeat_at = '', deadline_at = '', error = message}
+    local changed = {'worker', '', 'lease', '', 'heartbeat_at', '', 'deadline_at', '', 'error', message}
     set_status(j, changed, 'queued')
     defer('ZREM', K_ACTIVE, j.id)
     defer('RPUSH', k_queue(j.queue), j.id)
     emit(j, changed)
     return 'requeued'
   end
-  close(j, 'failed', {error = message .. ' (attempt ' .. j.attempt .. ' of ' .. j.max_attempts .. ')'})
+  close(j, 'failed', {'error', message .. ' (attempt ' .. j.attempt .. ' of ' .. j.max_attempts .. ')'})
   return 'failed'
 end
 

@@ -33,13 +33,13 @@ for i = 9, #ARGV, 5 do
   elseif j.status ~= 'running' then
     out[#out + 1] = {'lost'}
   else
-    local changed = {progress = progress, heartbeat_at = ARGV[2]}
-    if cursor ~= '' then changed.cursor = cursor end
+    local changed = {'progress', progress, 'heartbeat_at', ARGV[2]}
+    if cursor ~= '' then put(changed, 'cursor', cursor) end
     if total ~= '' and total ~= j.total then
       local seconds = allowed_seconds(j, total, tbase, tper, tmin, tmax)
-      changed.total = total
-      changed.expected = tostring(seconds)
-      changed.deadline_at = tostring(tonumber(j.started_at) + math.floor(seconds * 1000))
+      put(changed, 'total', total)
+      put(changed, 'expected', tostring(seconds))
+      put(changed, 'deadline_at', int(tonumber(j.started_at) + math.floor(seconds * 1000)))
     end
     emit(j, changed)
     defer('ZADD', K_ACTIVE, reap_at(j, stale), id)

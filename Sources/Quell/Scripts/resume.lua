@@ -19,7 +19,7 @@ if err then return redis.error_reply(err) end
 if not j or (tenant ~= '' and j.tenant ~= tenant) then return {'not_found'} end
 if j.status == 'queued' or j.status == 'running' then return {j.status, reply_job(j)} end
 if j.status ~= 'paused' then return {'not_resumable', reply_job(j)} end
-local changed = {resumes = tostring((tonumber(j.resumes) or 0) + 1), paused_at = ''}
+local changed = {'resumes', int((tonumber(j.resumes) or 0) + 1), 'paused_at', ''}
 set_status(j, changed, 'queued')
 defer('LPUSH', k_queue(j.queue), id)
 FINISHED.resumes = (FINISHED.resumes or 0) + 1

@@ -20,10 +20,10 @@ if j.lease ~= lease then return 'lost' end
 if j.status == 'cancelling' then return 'cancel' end
 if j.status == 'pausing' then return 'pause' end
 if j.status ~= 'running' then return 'lost' end
-local changed = {worker = '', lease = '', heartbeat_at = '', deadline_at = '', error = err}
-if progress ~= '' then changed.progress = progress end
-if cursor ~= '' then changed.cursor = cursor end
-if refund == '1' then changed.attempt = tostring(math.max(0, tonumber(j.attempt) - 1)) end
+local changed = {'worker', '', 'lease', '', 'heartbeat_at', '', 'deadline_at', '', 'error', err}
+if progress ~= '' then put(changed, 'progress', progress) end
+if cursor ~= '' then put(changed, 'cursor', cursor) end
+if refund == '1' then put(changed, 'attempt', int(math.max(0, tonumber(j.attempt) - 1))) end
 set_status(j, changed, 'queued')
 redis.call('ZREM', K_ACTIVE, id)
 if delay > 0 then

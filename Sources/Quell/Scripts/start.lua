@@ -47,13 +47,14 @@ for n, id in ipairs(ids) do
     out[#out + 1] = {'skip', id, j.status}
   else
     local seconds = allowed_seconds(j, j.total, tbase, tper, tmin, tmax)
-    local changed = {attempt = tostring(tonumber(j.attempt) + 1), started_at = ARGV[2],
-      heartbeat_at = ARGV[2], worker = worker, lease = lease_prefix .. n,
-      deadline_at = tostring(NOW + math.floor(seconds * 1000)), expected = tostring(seconds)}
-    if j.cursor == '' and j.progress ~= '' then changed.progress = '' end
+    local whole = seconds == math.floor(seconds)
+    local changed = {'attempt', int(j.attempt + 1), 'started_at', NOW_S,
+      'heartbeat_at', NOW_S, 'worker', worker, 'lease', lease_prefix .. int(n),
+      'deadline_at', int(NOW + math.floor(seconds * 1000)), 'expected', whole and int(seconds) or tostring(seconds)}
+    if j.cursor == '' and j.progress ~= '' then put(changed, 'progress', '') end
     set_status(j, changed, 'running')
     local packed = emit(j, changed)
-    defer('ZADD', K_ACTIVE, reap_at(j, stale), id)
+    defer('ZADD', K_ACTIVE, int(reap_at(j, stale)), id)
     out[#out + 1] = {'job', j.lease, packed, j.params, j.cursor}
   end
 end
