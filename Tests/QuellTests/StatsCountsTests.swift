@@ -58,4 +58,35 @@ struct StatsCountsTests {
         _ = try await store.enqueue(EnqueueRequest(type: "t", tenant: "acme"))
         try await expectCountsMatchListings(store, [nil, "acme"])
     }
+
+    /// Enqueue registers a queue or tenant only when it had none queued
+    /// before (its LPUSH or count says so): every one that ever had a job is
+    /// still known, whatever the mix in one call.
+    @Test func everyQueueAndTenantThatHadAJobIsKnown() async throws {
+        let store = makeStore("stats-known")
+        func members(_ key: String) async throws -> Set<String> {
+            Set(try await store.redis.send("SMEMBERS", key).array?.compactMap(\.string) ?? [])
+        }
+        _ = try await store.enqueue(batch: [EnqueueRequest(type: "t", tenant: "acme", queue: "q1"),
+                                            EnqueueRequest(type: "t", tenant: "acme", queue: "q1"),
+                                            EnqueueRequest(type: "t", tenant: "globex", queue: "q2")])
+        #expect(try await members(store.keys.queues) == ["q1", "q2"])
+        #expect(try await members(store.keys.tenants) == ["acme", "globex"])
+        // acme's queued count and q1's list back to zero, then new ones next to known ones.
+        let started = try await store.start(worker: "w", leasePrefix: "w/1/", queues: ["q1", "q2"], count: 3).started
+        #expect(started.count == 3)
+        #expect(try await store.stats(tenant: "acme").counts[.queued] ?? 0 == 0)
+        _ = try await store.enqueue(batch: [EnqueueRequest(type: "t", tenant: "acme", queue: "q1"),
+                                            EnqueueRequest(type: "t", tenant: "initech", queue: "q1"),
+                                            EnqueueRequest(type: "t", tenant: "globex", queue: "q3")])
+        _ = try await store.enqueue(EnqueueRequest(type: "t", tenant: "initech", queue: "q3"))
+        #expect(try await members(store.keys.queues) == ["q1", "q2", "q3"])
+        #expect(try await members(store.keys.tenants) == ["acme", "globex", "initech"])
+        // A set member lost (by hand) comes back once the tenant's queue count is zero again.
+        try await store.redis.send("SREM", store.keys.tenants, "acme")
+        _ = try await store.start(worker: "w", leasePrefix: "w/2/", queues: ["q1"], count: 10)
+        _ = try await store.enqueue(EnqueueRequest(type: "t", tenant: "acme", queue: "q1"))
+        #expect(try await members(store.keys.tenants).contains("acme"))
+        #expect(try await store.stats(tenant: nil).queues.map(\.name).sorted() == ["q1", "q2", "q3"])
+    }
 }

@@ -17,7 +17,8 @@
 
 local stale = tonumber(ARGV[4])
 local held = nil
-local seen_tenant, seen_queue = {}, {}
+-- Per queue, the ids accepted (in order); per tenant, seen or not.
+local pushes, queue_order, seen_tenant, tenant_order = {}, {}, {}, {}
 local out = {}
 for i = 5, #ARGV, 9 do
   local id, typ, q, t, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -65,7 +66,13 @@ for i = 5, #ARGV, 9 do
     if j.timeout ~= '' then args[#args + 1] = 'timeout'; args[#args + 1] = j.timeout end
     if j.headers ~= '' then args[#args + 1] = 'headers'; args[#args + 1] = j.headers end
     redis.call('HSET', k_job(id), unpack(args))
-    defer('LPUSH', k_queue(q), id)
+    local ids = pushes[q]
+    if not ids then
+      ids = {}
+      pushes[q] = ids
+      queue_order[#queue_order + 1] = q
+    end
+    ids[#ids + 1] = id
     defer('ZADD', k_index(t, 'queued'), '0', id)
     count(t, 'queued', 1)
     defer('ZADD', k_all(t), '0', id)
@@ -74,15 +81,27 @@ for i = 5, #ARGV, 9 do
       defer('ZADD', k_keyjobs(t, key), '0', id)
     end
     if not seen_tenant[t] then
-      redis.call('SADD', K_TENANTS, t)
       seen_tenant[t] = true
-    end
-    if not seen_queue[q] then
-      redis.call('SADD', K_QUEUES, q)
-      seen_queue[q] = true
+      tenant_order[#tenant_order + 1] = t
     end
     xadd(j)
     out[#out + 1] = {'ok'}
   end
+end
+
+-- Each queue's ids in one LPUSH, each tenant's queued count in one HINCRBY,
+-- and their replies say whether the queue or the tenant had jobs before:
+-- only one that had none can be missing from the set of known queues or
+-- tenants (nothing removes a member, and every job came in through here,
+-- registering both), so the SADD is skipped for the others.
+for _, q in ipairs(queue_order) do
+  local ids = pushes[q]
+  if redis.call('LPUSH', k_queue(q), unpack(ids)) == #ids then redis.call('SADD', K_QUEUES, q) end
+end
+for _, t in ipairs(tenant_order) do
+  local f = t .. SEP .. 'queued'
+  local n = COUNTS[f]  -- the jobs accepted for t here (a closed holder counts other statuses)
+  COUNTS[f] = nil
+  if redis.call('HINCRBY', K_COUNTS, f, int(n)) == n then redis.call('SADD', K_TENANTS, t) end
 end
 return out
