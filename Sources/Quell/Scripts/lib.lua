@@ -350,3 +350,86 @@ local function bury_dead_workers(limit, upto)
 end
 
 -- ---------------------------------------------------------------------------
+
+-- ---------------------------------------------------------------------------
+-- The worker's two hot transitions, shared by start.lua, finish.lua and
+-- finish_start.lua (a worker's finishes and the starts into the slots they
+-- free, in one call).
+
+local FINISHING = {completed = true, completed_with_errors = true, failed = true, timed_out = true}
+
+-- Closes the jobs whose reports are a[from..to], 5 per job: id, lease,
+-- status, error, progress JSON ('' = keep). One code per job, in order:
+-- 'ok' | 'terminal' | 'lost' | 'invalid' (see finish.lua).
+local function finish_jobs(a, from, to)
+  local out = {}
+  for i = from, to, 5 do
+    local id, lease, status, err, progress = a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4]
+    local j = load(id)
+    if not FINISHING[status] then
+      out[#out + 1] = 'invalid'
+    elseif not j then
+      out[#out + 1] = 'lost'
+    elseif TERMINAL[j.status] then
+      out[#out + 1] = 'terminal'
+    elseif j.lease ~= lease or not RUNNING[j.status] then
+      out[#out + 1] = 'lost'
+    else
+      local changed = {'error', err}
+      if progress ~= '' then put(changed, 'progress', progress) end
+      close(j, status, changed)
+      out[#out + 1] = 'ok'
+    end
+  end
+  return out
+end
+
+-- Starts up to `count` queued jobs for a worker, with the settings at
+-- a[i..i+7] (worker id, lease prefix, count, stale-after ms, timeout base /
+-- per-item / min / max seconds) and the queue names from a[i+8] to the end,
+-- in priority order. One entry per id taken (see start.lua).
+local function start_jobs(a, i)
+  local worker, lease_prefix, count, stale = a[i], a[i + 1], tonumber(a[i + 2]), tonumber(a[i + 3])
+  local tbase, tper, tmin, tmax = tonumber(a[i + 4]), tonumber(a[i + 5]), tonumber(a[i + 6]), tonumber(a[i + 7])
+  local ids = {}
+  local proc = k_processing(worker)
+  local claimed = redis.call('LRANGE', proc, 0, -1)
+  if #claimed > 0 then
+    redis.call('DEL', proc)
+    for _, id in ipairs(claimed) do ids[#ids + 1] = id end
+  end
+  local want = count - #ids
+  local qi = i + 8
+  while want > 0 and qi <= #a do
+    local got = redis.call('RPOP', k_queue(a[qi]), want)
+    if got then
+      for _, id in ipairs(got) do ids[#ids + 1] = id end
+      want = want - #got
+    end
+    qi = qi + 1
+  end
+
+  local out = {}
+  for n, id in ipairs(ids) do
+    local j, err = load(id)
+    if err then
+      out[#out + 1] = {'skip', id, err}
+    elseif not j then
+      out[#out + 1] = {'skip', id, 'deleted'}
+    elseif j.status ~= 'queued' then
+      out[#out + 1] = {'skip', id, j.status}
+    else
+      local seconds = allowed_seconds(j, j.total, tbase, tper, tmin, tmax)
+      local whole = seconds == math.floor(seconds)
+      local changed = {'attempt', int(j.attempt + 1), 'started_at', NOW_S,
+        'heartbeat_at', NOW_S, 'worker', worker, 'lease', lease_prefix .. int(n),
+        'deadline_at', int(NOW + math.floor(seconds * 1000)), 'expected', whole and int(seconds) or tostring(seconds)}
+      if j.cursor == '' and j.progress ~= '' then put(changed, 'progress', '') end
+      set_status(j, changed, 'running')
+      local packed = emit(j, changed)
+      defer('ZADD', K_ACTIVE, int(reap_at(j, stale)), id)
+      out[#out + 1] = {'job', j.lease, packed, j.params, j.cursor}
+    end
+  end
+  return out
+end
