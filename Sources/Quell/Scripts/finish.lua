@@ -14,4 +14,24 @@
 --   'invalid'   not a finishing status
 -- Events: one per job closed.
 
-return finish_jobs(ARGV, 4, #ARGV)
+local FINISHING = {completed = true, completed_with_errors = true, failed = true, timed_out = true}
+local out = {}
+for i = 4, #ARGV, 5 do
+  local id, lease, status, err, progress = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local j = load(id)
+  if not FINISHING[status] then
+    out[#out + 1] = 'invalid'
+  elseif not j then
+    out[#out + 1] = 'lost'
+  elseif TERMINAL[j.status] then
+    out[#out + 1] = 'terminal'
+  elseif j.lease ~= lease or not RUNNING[j.status] then
+    out[#out + 1] = 'lost'
+  else
+    local changed = {'error', err}
+    if progress ~= '' then put(changed, 'progress', progress) end
+    close(j, status, changed)
+    out[#out + 1] = 'ok'
+  end
+end
+return out

@@ -15,4 +15,47 @@
 --   {'skip', id, reason}                              not started
 -- Events: 'running' per started job.
 
-return start_jobs(ARGV, 4)
+local worker, lease_prefix, count, stale = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local tbase, tper, tmin, tmax = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+
+local ids = {}
+local proc = k_processing(worker)
+local claimed = redis.call('LRANGE', proc, 0, -1)
+if #claimed > 0 then
+  redis.call('DEL', proc)
+  for _, id in ipairs(claimed) do ids[#ids + 1] = id end
+end
+local want = count - #ids
+local qi = 12
+while want > 0 and qi <= #ARGV do
+  local got = redis.call('RPOP', k_queue(ARGV[qi]), want)
+  if got then
+    for _, id in ipairs(got) do ids[#ids + 1] = id end
+    want = want - #got
+  end
+  qi = qi + 1
+end
+
+local out = {}
+for n, id in ipairs(ids) do
+  local j, err = load(id)
+  if err then
+    out[#out + 1] = {'skip', id, err}
+  elseif not j then
+    out[#out + 1] = {'skip', id, 'deleted'}
+  elseif j.status ~= 'queued' then
+    out[#out + 1] = {'skip', id, j.status}
+  else
+    local seconds = allowed_seconds(j, j.total, tbase, tper, tmin, tmax)
+    local whole = seconds == math.floor(seconds)
+    local changed = {'attempt', int(j.attempt + 1), 'started_at', NOW_S,
+      'heartbeat_at', NOW_S, 'worker', worker, 'lease', lease_prefix .. int(n),
+      'deadline_at', int(NOW + math.floor(seconds * 1000)), 'expected', whole and int(seconds) or tostring(seconds)}
+    if j.cursor == '' and j.progress ~= '' then put(changed, 'progress', '') end
+    set_status(j, changed, 'running')
+    local packed = emit(j, changed)
+    defer('ZADD', K_ACTIVE, int(reap_at(j, stale)), id)
+    out[#out + 1] = {'job', j.lease, packed, j.params, j.cursor}
+  end
+end
+return out

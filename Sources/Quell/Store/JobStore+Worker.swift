@@ -85,51 +85,11 @@ extension JobStore {
     /// Returns the started jobs and the ids dropped (cancelled while queued, deleted, corrupt).
     package func start(worker: String, leasePrefix: String, queues: [String], count: Int) async throws(QuellError)
         -> (started: [StartedJob], skipped: [(id: String, reason: String)]) {
-        var arguments = header(nowMS)
-        appendStartArguments(&arguments, worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
-        let reply = try await mapped { try await redis.run(Scripts.start, keys: [keys.shard], arguments: arguments) }
-        return try decodeStarted(reply)
-    }
-
-    /// Records how runs ended; one signal per report (`.ok`, `.terminal`, `.lost`).
-    package func finish(_ reports: [FinishReport]) async throws(QuellError) -> [JobSignal] {
-        if reports.isEmpty { return [] }
-        var arguments = header(nowMS)
-        appendFinishArguments(&arguments, reports)
-        let reply = try await mapped { try await redis.run(Scripts.finish, keys: [keys.shard], arguments: arguments) }
-        return try decodeFinished(reply, count: reports.count)
-    }
-
-    /// `finish` and then `start` in one call (`finish_start.lua`): a worker
-    /// refilling the slots its finished jobs freed pays one call, not two.
-    package func finishAndStart(_ reports: [FinishReport], worker: String, leasePrefix: String, queues: [String],
-                                count: Int) async throws(QuellError)
-        -> (finished: [JobSignal], started: [StartedJob], skipped: [(id: String, reason: String)]) {
-        var arguments = header(nowMS)
-        arguments.append(reports.count)
-        appendFinishArguments(&arguments, reports)
-        appendStartArguments(&arguments, worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
-        let reply = try await mapped { try await redis.run(Scripts.finishStart, keys: [keys.shard], arguments: arguments) }
-        let parts = try expectArray(reply, count: 2, "finish_start")
-        let (started, skipped) = try decodeStarted(parts[1])
-        return (try decodeFinished(parts[0], count: reports.count), started, skipped)
-    }
-
-    private func appendStartArguments(_ arguments: inout [any RedisArgument], worker: String, leasePrefix: String,
-                                      queues: [String], count: Int) {
         let t = configuration.timeout
+        var arguments = header(nowMS)
         arguments += [worker, leasePrefix, count, staleMS, t.base, t.perItem, t.minimum, t.maximum] as [any RedisArgument]
         for q in queues { arguments.append(q) }
-    }
-
-    private func appendFinishArguments(_ arguments: inout [any RedisArgument], _ reports: [FinishReport]) {
-        for r in reports {
-            arguments += [r.id, r.lease, r.status.rawValue, Job.fieldText(r.error ?? ""), r.progress?.json ?? ""] as [any RedisArgument]
-        }
-    }
-
-    private func decodeStarted(_ reply: RedisReply) throws(QuellError)
-        -> (started: [StartedJob], skipped: [(id: String, reason: String)]) {
+        let reply = try await mapped { try await redis.run(Scripts.start, keys: [keys.shard], arguments: arguments) }
         var started: [StartedJob] = []
         var skipped: [(String, String)] = []
         for entry in reply.array ?? [] {
@@ -145,8 +105,15 @@ extension JobStore {
         return (started, skipped)
     }
 
-    private func decodeFinished(_ reply: RedisReply, count: Int) throws(QuellError) -> [JobSignal] {
-        let codes = try expectArray(reply, count: count, "finish")
+    /// Records how runs ended; one signal per report (`.ok`, `.terminal`, `.lost`).
+    package func finish(_ reports: [FinishReport]) async throws(QuellError) -> [JobSignal] {
+        if reports.isEmpty { return [] }
+        var arguments = header(nowMS)
+        for r in reports {
+            arguments += [r.id, r.lease, r.status.rawValue, Job.fieldText(r.error ?? ""), r.progress?.json ?? ""] as [any RedisArgument]
+        }
+        let reply = try await mapped { try await redis.run(Scripts.finish, keys: [keys.shard], arguments: arguments) }
+        let codes = try expectArray(reply, count: reports.count, "finish")
         return codes.map { code -> JobSignal in
             switch code.string {
             case "ok": return .ok

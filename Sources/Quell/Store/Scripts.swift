@@ -17,7 +17,6 @@ enum Scripts {
         ("progress", PackageResources.progress_lua),
         ("heartbeat", PackageResources.heartbeat_lua),
         ("finish", PackageResources.finish_lua),
-        ("finish_start", PackageResources.finish_start_lua),
         ("cancel", PackageResources.cancel_lua),
         ("confirm_cancel", PackageResources.confirm_cancel_lua),
         ("pause", PackageResources.pause_lua),
@@ -69,7 +68,6 @@ enum Scripts {
     static let progress = function("progress")
     static let heartbeat = function("heartbeat")
     static let finish = function("finish")
-    static let finishStart = function("finish_start")
     static let cancel = function("cancel")
     static let confirmCancel = function("confirm_cancel")
     static let pause = function("pause")

@@ -13,17 +13,6 @@ enum Outcome: Sendable {
     case none
 }
 
-/// Fills the slots that finished jobs free, in the call that records their
-/// finishes (the processor; see `Processor`).
-protocol SlotRefill: AnyObject, Sendable {
-    /// Reserves the slots to fill: the `carried` ones finishes brought plus
-    /// every free one; 0 (and the carried ones freed) once fetching stopped.
-    func reserveSlots(carried: Int) -> Int
-    /// Closes the jobs and starts up to `slots` into the reserved slots, and
-    /// frees the ones it did not fill — on every path, a thrown error too.
-    func finishAndStart(_ reports: [FinishReport], slots: Int) async throws(QuellError) -> [JobSignal]
-}
-
 /// Writes outcomes to the store. Finishes are batched: a job that ends while
 /// a finish call is in flight joins the next call, so 100 jobs ending at once
 /// cost a few round trips; a lone job is written at once (latency first).
@@ -37,13 +26,11 @@ final class OutcomeWriter: Sendable {
 
     private struct Pending {
         let report: FinishReport
-        let carriesSlot: Bool
         let done: CheckedContinuation<JobSignal?, Never>
     }
     private struct State {
         var pending: [Pending] = []
         var flushing = false
-        weak var refill: (any SlotRefill)?
     }
     private let state = Mutex(State())
     private let backoff = Backoff(base: 0.05, max: 2)
@@ -54,23 +41,19 @@ final class OutcomeWriter: Sendable {
         self.log = log
     }
 
-    func attach(refill: any SlotRefill) { state.withLock { $0.refill = refill } }
-
-    /// Records the outcome durably, then forgets the job. A finish may carry
-    /// its run's slot (`carryingSlot`): the call that records it refills it. Returns what the
+    /// Records the outcome durably, then forgets the job. Returns what the
     /// store answered to the last write (`.ok` when it landed; `.terminal` or
     /// `.lost` when it was refused, as a late outcome of an abandoned run is),
     /// nil when nothing was written.
     @discardableResult
-    func write(_ outcome: Outcome, for context: JobContext, carryingSlot: Bool = false) async -> JobSignal? {
+    func write(_ outcome: Outcome, for context: JobContext) async -> JobSignal? {
         let id = context.job.id
         let lease = context.lease
         let progress = context.currentProgress == JobProgress() ? nil : context.currentProgress
         var answer: JobSignal?
         switch outcome {
         case .finish(let status, let error):
-            answer = await finish(FinishReport(id: id, lease: lease, status: status, error: error, progress: progress),
-                                  carryingSlot: carryingSlot)
+            answer = await finish(FinishReport(id: id, lease: lease, status: status, error: error, progress: progress))
         case .confirmCancel:
             answer = await confirm(id: id, lease: lease, progress: progress)
         case .confirmPause:
@@ -111,10 +94,10 @@ final class OutcomeWriter: Sendable {
         return answer
     }
 
-    private func finish(_ report: FinishReport, carryingSlot: Bool) async -> JobSignal? {
+    private func finish(_ report: FinishReport) async -> JobSignal? {
         await withCheckedContinuation { (c: CheckedContinuation<JobSignal?, Never>) in
             let lead = state.withLock { s -> Bool in
-                s.pending.append(Pending(report: report, carriesSlot: carryingSlot, done: c))
+                s.pending.append(Pending(report: report, done: c))
                 if s.flushing { return false }
                 s.flushing = true
                 return true
@@ -123,33 +106,18 @@ final class OutcomeWriter: Sendable {
         }
     }
 
-    /// Writes batches until nothing is pending. A batch that carries slots
-    /// refills them in the same call; if that call fails, the finishes are
-    /// retried on their own (the slots were freed, and the fetch loop fills them).
+    /// Writes batches until nothing is pending.
     private func flush() async {
         while true {
-            let (batch, refill) = state.withLock { s -> ([Pending], (any SlotRefill)?) in
+            let batch = state.withLock { s -> [Pending] in
                 let b = s.pending
                 s.pending.removeAll(keepingCapacity: true)
                 if b.isEmpty { s.flushing = false }
-                return (b, s.refill)
+                return b
             }
             if batch.isEmpty { return }
-            let reports = batch.map(\.report)
-            var answers: [JobSignal]?
-            let carried = batch.reduce(0) { $0 + ($1.carriesSlot ? 1 : 0) }
-            if let refill, carried > 0 {
-                let slots = refill.reserveSlots(carried: carried)
-                if slots > 0 {
-                    do {
-                        answers = try await refill.finishAndStart(reports, slots: slots)
-                    } catch {
-                        log("finish \(batch.count) jobs and refill \(slots) slots: \(error); retrying the finishes alone")
-                    }
-                }
-            }
-            if answers == nil {
-                answers = await persistently("finish \(batch.count) jobs") { try await store.finish(reports) }
+            let answers = await persistently("finish \(batch.count) jobs") {
+                try await store.finish(batch.map(\.report))
             }
             for (i, p) in batch.enumerated() { p.done.resume(returning: answers.flatMap { i < $0.count ? $0[i] : nil }) }
         }

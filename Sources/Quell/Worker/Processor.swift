@@ -12,13 +12,7 @@ import Synchronization
 ///
 /// Run: each job in its own Swift `Task`; the slot frees when the handler
 /// returns, while its outcome is written (batched) in the background.
-///
-/// Refill: a handler that finished hands its slot to the outcome writer
-/// with its finish; the writer's call (`finish_start.lua`) closes the jobs
-/// and starts new ones into those slots and any other free ones, so a
-/// worker whose jobs end a few at a time pays one call per refill, not a
-/// finish call and a start call (see `SlotRefill`).
-final class Processor: SlotRefill {
+final class Processor: Sendable {
     struct Settings: Sendable {
         var workerID: String
         var queues: [String]
@@ -60,46 +54,6 @@ final class Processor: SlotRefill {
         self.log = log
         // Blocks up to 1 s per claim: the command timeout must be longer.
         self.blocking = store.blockingClient(name: "quell-fetch", commandTimeout: 10)
-        writer.attach(refill: self)
-    }
-
-    private func nextLeasePrefix() -> String {
-        let call = state.withLock { s -> Int in
-            s.startCalls += 1
-            return s.startCalls
-        }
-        return "\(settings.workerID)/\(call)/"
-    }
-
-    /// Holds the slots for the jobs a start call took, launches them, and
-    /// frees the reserved slots it did not fill.
-    private func settle(reserved: Int, _ started: [StartedJob], _ skipped: [(id: String, reason: String)]) {
-        for s in skipped where s.reason != "cancelled" {
-            log("skipped \(s.id): \(s.reason)")
-        }
-        if started.count > reserved { gate.take(started.count - reserved) }  // claimed ids beyond the count
-        gate.release(reserved - started.count)
-        for job in started { launch(job) }
-    }
-
-    func reserveSlots(carried: Int) -> Int {
-        if isStopped {
-            gate.release(carried)
-            return 0
-        }
-        return carried + gate.takeAll()
-    }
-
-    func finishAndStart(_ reports: [FinishReport], slots: Int) async throws(QuellError) -> [JobSignal] {
-        do {
-            let result = try await store.finishAndStart(reports, worker: settings.workerID, leasePrefix: nextLeasePrefix(),
-                                                        queues: settings.queues, count: slots)
-            settle(reserved: slots, result.started, result.skipped)
-            return result.finished
-        } catch {
-            gate.release(slots)
-            throw error
-        }
     }
 
     private var isStopped: Bool { state.withLock { $0.stopped } }
@@ -123,18 +77,26 @@ final class Processor: SlotRefill {
     private func fetchLoop() async {
         var failures = 0
         while !isStopped {
-            _ = await gate.waitForFree()
+            let free = await gate.waitForFree()
             if isStopped { break }
-            let reserved = gate.takeAll()
-            if reserved == 0 { continue }  // the outcome writer filled them meanwhile
+            let call = state.withLock { s -> Int in
+                s.startCalls += 1
+                return s.startCalls
+            }
             do {
-                let result = try await store.start(worker: settings.workerID, leasePrefix: nextLeasePrefix(),
-                                                   queues: settings.queues, count: reserved)
+                let result = try await store.start(worker: settings.workerID, leasePrefix: "\(settings.workerID)/\(call)/",
+                                                   queues: settings.queues, count: free)
                 failures = 0
-                settle(reserved: reserved, result.started, result.skipped)
-                if result.started.isEmpty && result.skipped.isEmpty { await waitForWork() }
+                for s in result.skipped where s.reason != "cancelled" {
+                    log("skipped \(s.id): \(s.reason)")
+                }
+                if result.started.isEmpty {
+                    if result.skipped.isEmpty { await waitForWork() }
+                    continue
+                }
+                gate.take(result.started.count)
+                for job in result.started { launch(job) }
             } catch {
-                gate.release(reserved)
                 log("fetch failed: \(error)")
                 try? await Task.sleep(for: .seconds(settings.retryBackoff.delay(attempt: min(failures, 6)) / 10))
                 failures += 1
@@ -180,10 +142,7 @@ final class Processor: SlotRefill {
             let outcome = await execute(context)
             // An abandoned run's slot was freed by the hard stop already.
             let owned = running.handlerFinished(context)
-            // A finish carries its slot to the writer, which refills it.
-            let carries: Bool
-            if owned, case .finish = outcome { carries = true } else { carries = false }
-            if owned && !carries { gate.release() }
+            if owned { gate.release() }
             let seconds = Self.seconds(began.duration(to: .now))
             let name = Self.name(outcome)
             let level: LogLevel = name == "failed" ? .warning : .info
@@ -203,7 +162,7 @@ final class Processor: SlotRefill {
                 metrics.record(timer: "quell_worker_job_duration_seconds", seconds: seconds, dimensions: [("type", job.type), ("outcome", name)])
                 metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
             }
-            let answer = await writer.write(outcome, for: context, carryingSlot: carries)
+            let answer = await writer.write(outcome, for: context)
             if !owned {
                 // The hard stop closed the job without this handler: what it
                 // reports now must have been refused (by the job's state and lease).

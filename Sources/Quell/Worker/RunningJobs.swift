@@ -148,24 +148,11 @@ final class SlotGate: Sendable {
         return state.withLock { $0.free }
     }
 
-    /// Takes every free slot (none may be free): whoever starts jobs holds
-    /// the slots for them while its call is in flight, and releases the ones
-    /// it did not fill, so the fetch loop and the outcome writer never fill
-    /// one slot twice.
-    func takeAll() -> Int {
-        state.withLock { s -> Int in
-            let n = s.free
-            s.free = 0
-            return n
-        }
-    }
-
     func take(_ n: Int) { state.withLock { $0.free -= n } }
 
-    func release(_ n: Int = 1) {
-        if n <= 0 { return }
+    func release() {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.free += n
+            s.free += 1
             let w = s.waiter
             s.waiter = nil
             return w
