@@ -168,57 +168,77 @@ public struct Job: Sendable, Equatable {
     /// Decodes a job from its hash fields (HGETALL) or an event's fields.
     /// Missing or malformed fields are a clear `QuellError.corrupt`, never a crash.
     package init(fields f: [String: String]) throws {
-        func required(_ name: String) throws -> String {
-            guard let v = f[name], !v.isEmpty else {
-                throw QuellError.corrupt("job \(f["id"] ?? "?") has no '\(name)' field")
+        try self.init(field: { f[Self.fieldNames[$0]] }, params: f["params"])
+    }
+
+    /// Positions in `fieldNames` (and in a packed job) of the fields decoded by name below.
+    private enum F {
+        static let id = 0, type = 1, queue = 2, tenant = 3, key = 4, status = 5, progress = 6, attempt = 7,
+                   maxAttempts = 8, version = 9, createdAt = 10, startedAt = 11, heartbeatAt = 12,
+                   completedAt = 13, deadlineAt = 14, expected = 15, worker = 16, error = 18,
+                   cancelAt = 19, cancelReason = 20, timeout = 21, headers = 23, pausedAt = 24, resumes = 25
+    }
+
+    /// The one decoder: `field(i)` is the value of `fieldNames[i]`, nil or
+    /// empty when absent. By position, so a packed job (a worker decodes one
+    /// per job it starts) costs no dictionary.
+    private init(field: (Int) -> String?, params: String?) throws {
+        func value(_ i: Int) -> String? {
+            guard let v = field(i), !v.isEmpty else { return nil }
+            return v
+        }
+        let jobID = value(F.id)
+        func required(_ i: Int) throws -> String {
+            guard let v = value(i) else {
+                throw QuellError.corrupt("job \(jobID ?? "?") has no '\(Self.fieldNames[i])' field")
             }
             return v
         }
-        func int(_ name: String) throws -> Int {
-            let text = try required(name)
-            guard let v = Int(text) else { throw QuellError.corrupt("job \(f["id"] ?? "?") field '\(name)' is not a number: \(text.prefix(40))") }
+        func int(_ i: Int) throws -> Int {
+            let text = try required(i)
+            guard let v = Int(text) else {
+                throw QuellError.corrupt("job \(jobID ?? "?") field '\(Self.fieldNames[i])' is not a number: \(text.prefix(40))")
+            }
             return v
         }
-        func date(_ name: String) throws -> Date? {
-            guard let text = f[name], !text.isEmpty else { return nil }
-            guard let ms = Int(text) else { throw QuellError.corrupt("job \(f["id"] ?? "?") field '\(name)' is not a time: \(text.prefix(40))") }
+        func date(_ i: Int) throws -> Date? {
+            guard let text = value(i) else { return nil }
+            guard let ms = Int(text) else {
+                throw QuellError.corrupt("job \(jobID ?? "?") field '\(Self.fieldNames[i])' is not a time: \(text.prefix(40))")
+            }
             return Date(timeIntervalSince1970: Double(ms) / 1000)
         }
-        func optional(_ name: String) -> String? {
-            guard let v = f[name], !v.isEmpty else { return nil }
-            return v
-        }
-        id = try required("id")
-        type = try required("type")
-        queue = try required("queue")
-        tenant = try required("tenant")
-        key = optional("key")
-        let statusText = try required("status")
+        id = try required(F.id)
+        type = try required(F.type)
+        queue = try required(F.queue)
+        tenant = try required(F.tenant)
+        key = value(F.key)
+        let statusText = try required(F.status)
         guard let s = JobStatus(rawValue: statusText) else {
             throw QuellError.corrupt("job \(id) has unknown status '\(statusText.prefix(40))'")
         }
         status = s
-        params = optional("params")
-        progress = try optional("progress").map(JobProgress.parse)
-        attempt = try int("attempt")
-        maxAttempts = try int("max_attempts")
-        version = try int("version")
-        guard let created = try date("created_at") else { throw QuellError.corrupt("job \(id) has no 'created_at' field") }
+        self.params = params.flatMap { $0.isEmpty ? nil : $0 }
+        progress = try value(F.progress).map(JobProgress.parse)
+        attempt = try int(F.attempt)
+        maxAttempts = try int(F.maxAttempts)
+        version = try int(F.version)
+        guard let created = try date(F.createdAt) else { throw QuellError.corrupt("job \(id) has no 'created_at' field") }
         createdAt = created
-        startedAt = try date("started_at")
-        heartbeatAt = try date("heartbeat_at")
-        completedAt = try date("completed_at")
-        deadlineAt = try date("deadline_at")
-        expectedDurationSeconds = optional("expected").flatMap(Double.init)
-        worker = optional("worker")
-        error = optional("error")
-        if let at = try date("cancel_at") {
-            cancel = CancelRequest(requestedAt: at, reason: optional("cancel_reason") ?? "user")
+        startedAt = try date(F.startedAt)
+        heartbeatAt = try date(F.heartbeatAt)
+        completedAt = try date(F.completedAt)
+        deadlineAt = try date(F.deadlineAt)
+        expectedDurationSeconds = value(F.expected).flatMap(Double.init)
+        worker = value(F.worker)
+        error = value(F.error)
+        if let at = try date(F.cancelAt) {
+            cancel = CancelRequest(requestedAt: at, reason: value(F.cancelReason) ?? "user")
         }
-        timeoutSeconds = optional("timeout").flatMap(Double.init)
-        pausedAt = try date("paused_at")
-        resumes = optional("resumes").flatMap { Int($0) } ?? 0
-        if let text = optional("headers") {
+        timeoutSeconds = value(F.timeout).flatMap(Double.init)
+        pausedAt = try date(F.pausedAt)
+        resumes = value(F.resumes).flatMap { Int($0) } ?? 0
+        if let text = value(F.headers) {
             guard case .object(let o)? = try? JSONValue.parse(text) else {
                 throw QuellError.corrupt("job \(id) field 'headers' is not a JSON object: \(text.prefix(40))")
             }
@@ -235,20 +255,17 @@ public struct Job: Sendable, Equatable {
     }
 
     /// The separator of a packed job (see `pack` in lib.lua).
-    static let packSeparator: Character = "\u{1F}"
 
     /// Decodes a job packed by the scripts: the `fieldNames` values in order,
     /// joined by 0x1F (events and script replies carry jobs this way).
     package init(packed: String, params: String? = nil) throws {
-        let values = packed.split(separator: Self.packSeparator, omittingEmptySubsequences: false)
+        // The separator is ASCII, so splitting the UTF-8 view keeps every
+        // value whole; the values are decoded by position.
+        let values = packed.utf8.split(separator: 0x1F, omittingEmptySubsequences: false)
         guard values.count == Self.fieldNames.count else {
             throw QuellError.corrupt("packed job has \(values.count) fields, expected \(Self.fieldNames.count): \(packed.prefix(60))")
         }
-        var fields: [String: String] = [:]
-        fields.reserveCapacity(values.count + 1)
-        for (name, value) in zip(Self.fieldNames, values) where !value.isEmpty { fields[name] = String(value) }
-        if let params { fields["params"] = params }
-        try self.init(fields: fields)
+        try self.init(field: { values[$0].isEmpty ? nil : String(Substring(values[$0])) }, params: params)
     }
 
     /// Text safe to store in a job field: the pack separator (and other
