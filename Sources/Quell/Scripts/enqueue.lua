@@ -52,19 +52,14 @@ for i = 5, #ARGV, 9 do
   elseif holder then
     out[#out + 1] = {'conflict', reply_job(holder)}
   else
-    local j = {id = id, type = typ, queue = q, tenant = t, key = key, status = 'queued',
-      progress = '', attempt = '0', max_attempts = ARGV[i + 6], version = '1',
-      created_at = ARGV[2], started_at = '', heartbeat_at = '', completed_at = '',
-      deadline_at = '', expected = '', worker = '', lease = '', error = '',
-      cancel_at = '', cancel_reason = '', timeout = ARGV[i + 7], total = '', headers = ARGV[i + 8],
-      paused_at = '', resumes = ''}
+    local max_attempts, timeout, headers = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
     -- Only non-empty fields are stored; absent ones read back as ''.
     local args = {'id', id, 'type', typ, 'queue', q, 'tenant', t, 'status', 'queued',
-      'attempt', '0', 'max_attempts', j.max_attempts, 'version', '1', 'created_at', j.created_at,
+      'attempt', '0', 'max_attempts', max_attempts, 'version', '1', 'created_at', NOW_S,
       'params', ARGV[i + 5]}
     if key ~= '' then args[21] = 'key'; args[22] = key end
-    if j.timeout ~= '' then args[#args + 1] = 'timeout'; args[#args + 1] = j.timeout end
-    if j.headers ~= '' then args[#args + 1] = 'headers'; args[#args + 1] = j.headers end
+    if timeout ~= '' then args[#args + 1] = 'timeout'; args[#args + 1] = timeout end
+    if headers ~= '' then args[#args + 1] = 'headers'; args[#args + 1] = headers end
     redis.call('HSET', k_job(id), unpack(args))
     local ids = pushes[q]
     if not ids then
@@ -84,7 +79,12 @@ for i = 5, #ARGV, 9 do
       seen_tenant[t] = true
       tenant_order[#tenant_order + 1] = t
     end
-    xadd(j)
+    -- The event: the new job packed as pack() would (FIELDS in order), with
+    -- no table to build for it.
+    redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'j', id .. SEP .. typ .. SEP .. q .. SEP .. t .. SEP
+      .. key .. SEP .. 'queued' .. SEP .. SEP .. '0' .. SEP .. max_attempts .. SEP .. '1' .. SEP .. NOW_S
+      .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. timeout .. SEP .. SEP
+      .. headers .. SEP .. SEP)
     out[#out + 1] = {'ok'}
   end
 end
