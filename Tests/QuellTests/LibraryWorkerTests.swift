@@ -204,6 +204,20 @@ struct LibraryWorkerTests {
         #expect(try await w.store.stats(tenant: nil).workers.isEmpty)
     }
 
+    /// `run()` shuts down gracefully in its cancelled task: the shutdown's
+    /// waits must still sleep there (a `Task.sleep` that throws at once
+    /// would turn them into a spin for the whole grace period).
+    @Test func shutdownWaitsSleepInACancelledTask() async {
+        let waited = Task { () -> Duration in
+            withUnsafeCurrentTask { $0?.cancel() }
+            #expect(Task.isCancelled)
+            let start = ContinuousClock.now
+            await Worker.pause(milliseconds: 30)
+            return start.duration(to: .now)
+        }
+        #expect(await waited.value >= .milliseconds(30))
+    }
+
     /// Two workers in one process on the same Redis and prefix: ids,
     /// registrations, processing lists and leases of their own.
     @Test func twoWorkersInOneProcessDoNotInterfere() async throws {

@@ -208,6 +208,16 @@ public final class Worker: Sendable {
     /// its supervisor to restart it. `quell worker` exits with code 75.
     public var stoppedForAbandonedTasks: Bool { overLimit.isSet }
 
+    /// Sleeps even in a cancelled task. `run()` shuts down gracefully when its
+    /// task is cancelled, and there `Task.sleep` would throw at once: the
+    /// waits for running jobs and unwritten outcomes would spin a core for
+    /// up to the grace period (and under Swift Testing, which records a
+    /// backtrace for every thrown error, stall the whole test process). A
+    /// new unstructured task does not inherit the cancellation.
+    static func pause(milliseconds: Int) async {
+        await Task { try? await Task.sleep(for: .milliseconds(milliseconds)) }.value
+    }
+
     /// Graceful shutdown: stop fetching; let running jobs finish within
     /// `grace` seconds; then cancel the rest (reason shutdown) and requeue them
     /// without spending an attempt; write every outcome; deregister.
@@ -215,7 +225,7 @@ public final class Worker: Sendable {
         await processor.stopFetching()
         let end = Date().addingTimeInterval(grace)
         while running.busy > 0 && Date() < end {
-            try? await Task.sleep(for: .milliseconds(20))
+            await Self.pause(milliseconds: 20)
         }
         if running.busy > 0 {
             options.logger.log(.notice, "shutdown: grace of \(grace)s over, requeueing \(running.busy) job(s)", ["worker": id])
@@ -225,7 +235,7 @@ public final class Worker: Sendable {
         // so the reaper never mistakes a job being written for a dead one.
         let writeEnd = Date().addingTimeInterval(10)
         while !running.isEmpty && Date() < writeEnd {
-            try? await Task.sleep(for: .milliseconds(10))
+            await Self.pause(milliseconds: 10)
         }
         if !running.isEmpty {
             options.logger.log(.warning, "shutdown: \(running.ids.count) outcome(s) still unwritten after 10 s: \(running.ids.sorted())",
