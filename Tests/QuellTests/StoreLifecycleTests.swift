@@ -90,6 +90,36 @@ struct StoreLifecycleTests {
         await #expect(throws: QuellError.self) { _ = try await store.jobs(tenant: "acme", cursor: "nope") }
     }
 
+    /// Running jobs are listed from the active set (they have no status
+    /// index): newest first, paged, per tenant, cancelling ones left out.
+    @Test func runningJobsAreListedFromTheActiveSet() async throws {
+        let store = makeStore("list-running")
+        var acme: [String] = []
+        for i in 0..<7 {
+            let tenant = i % 3 == 2 ? "globex" : "acme"
+            let id = try await store.enqueue(EnqueueRequest(type: "t", tenant: tenant)).id
+            if tenant == "acme" { acme.append(id) }
+        }
+        #expect(try await store.startJobs(7).count == 7)
+        _ = try await store.cancel(id: acme[1], tenant: "acme")  // running -> cancelling
+        let expected = acme.filter { $0 != acme[1] }.reversed() as [String]
+        var seen: [String] = []
+        var pages = 0
+        var cursor: String? = nil
+        repeat {
+            let page = try await store.jobs(status: .running, tenant: "acme", limit: 2, cursor: cursor)
+            #expect(page.jobs.allSatisfy { $0.status == .running && $0.tenant == "acme" })
+            seen += page.jobs.map(\.id)
+            cursor = page.nextCursor
+            pages += 1
+        } while cursor != nil
+        #expect(seen == expected)
+        #expect(pages == 2)  // 4 jobs in pages of 2: the last page says there is no more
+        #expect(try await store.jobs(status: .running, tenant: nil, limit: 100).jobs.count == 6)
+        #expect(try await store.jobs(status: .cancelling, tenant: "acme").jobs.map(\.id) == [acme[1]])
+        #expect(try await store.stats(tenant: "acme").counts[.running] == 4)
+    }
+
     @Test func invalidRequestsAreRejectedClearly() async throws {
         let store = makeStore("invalid")
         let bad: [(EnqueueRequest, String)] = [

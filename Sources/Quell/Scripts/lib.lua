@@ -208,10 +208,13 @@ local function emit(j, changed)
 end
 
 -- Moves the job between its tenant's status indexes and records the status.
+-- `running` has no index: the active set holds every job a worker runs
+-- (bounded by the fleet's slots), and listing running jobs reads it, so a
+-- start and a finish pay for no index move of their own.
 local function set_status(j, changed, status)
   if j.status ~= status then
-    defer('ZREM', k_index(j.tenant, j.status), j.id)
-    defer('ZADD', k_index(j.tenant, status), '0', j.id)
+    if j.status ~= 'running' then defer('ZREM', k_index(j.tenant, j.status), j.id) end
+    if status ~= 'running' then defer('ZADD', k_index(j.tenant, status), '0', j.id) end
     count(j.tenant, j.status, -1)
     count(j.tenant, status, 1)
   end

@@ -22,9 +22,15 @@ local order = {'queued', 'running', 'cancelling', 'pausing', 'paused', 'complete
 if redis.call('HEXISTS', K_COUNTS, 'built') == 0 then
   local all = {}
   local fields = {'built', '1'}
+  -- Running jobs have no index (see set_status): counted in the active set.
+  local running = {}
+  for _, id in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do
+    local v = redis.call('HMGET', k_job(id), 'tenant', 'status')
+    if v[1] and v[2] == 'running' then running[v[1]] = (running[v[1]] or 0) + 1 end
+  end
   for _, t in ipairs(redis.call('SMEMBERS', K_TENANTS)) do
     for _, s in ipairs(order) do
-      local n = redis.call('ZCARD', k_index(t, s))
+      local n = s == 'running' and (running[t] or 0) or redis.call('ZCARD', k_index(t, s))
       all[s] = (all[s] or 0) + n
       fields[#fields + 1] = t .. SEP .. s
       fields[#fields + 1] = n

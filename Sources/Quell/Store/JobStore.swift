@@ -153,6 +153,7 @@ public final class JobStore: Sendable {
                      cursor: String? = nil) async throws(QuellError) -> JobPage {
         let limit = max(1, min(limit, 1000))
         if let cursor, !JobID.isValid(cursor) { throw .invalid("cursor must be a job id from next_cursor") }
+        if status == .running && key == nil { return try await runningJobs(tenant: tenant, limit: limit, cursor: cursor) }
         let tenants: [String]
         if let tenant {
             tenants = [tenant]
@@ -192,6 +193,31 @@ public final class JobStore: Sendable {
             position = ids.last
         }
         return JobPage(jobs: out, nextCursor: position)
+    }
+
+    /// Running jobs newest first. They have no status index (a start and a
+    /// finish would each pay for moving one): the active set holds every job
+    /// a worker runs, as many as the fleet has slots, and is read whole.
+    private func runningJobs(tenant: String?, limit: Int, cursor: String?) async throws(QuellError) -> JobPage {
+        let reply = try await mapped { try await redis.send(RedisCommand("ZRANGE", keys.active, 0, -1)) }
+        var ids = (reply.array ?? []).compactMap(\.string)
+        if let cursor { ids = ids.filter { $0 < cursor } }
+        ids.sort(by: >)
+        var out: [Job] = []
+        var from = 0
+        while from < ids.count {
+            let chunk = ids[from..<min(ids.count, from + limit)]
+            let loaded = try await checkedPipeline(chunk.map { RedisCommand("HGETALL", keys.job($0)) })
+            for (offset, (id, r)) in zip(chunk, loaded).enumerated() {
+                guard case .array(let a) = r, !a.isEmpty else { continue }  // deleted meanwhile
+                let job = try decode(r)
+                guard job.status == .running, tenant == nil || job.tenant == tenant else { continue }
+                out.append(job)
+                if out.count == limit { return JobPage(jobs: out, nextCursor: from + offset < ids.count - 1 ? id : nil) }
+            }
+            from += limit
+        }
+        return JobPage(jobs: out, nextCursor: nil)
     }
 
     /// Counts per status, queue depths and workers. O(statuses × tenants + queues + workers).
