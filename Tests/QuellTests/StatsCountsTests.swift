@@ -59,6 +59,26 @@ struct StatsCountsTests {
         try await expectCountsMatchListings(store, [nil, "acme"])
     }
 
+    /// Queued and running jobs have no status index: a rebuild of the counts
+    /// finds them where they wait — queues, scheduled sets, the active set.
+    @Test func aRebuildCountsQueuedAndRunningJobsWhereTheyAre() async throws {
+        let store = makeStore("stats-rebuild-unindexed")
+        _ = try await store.enqueue(batch: (0..<6).map { EnqueueRequest(type: "t", tenant: $0 < 4 ? "acme" : "globex", queue: $0 % 2 == 0 ? "qa" : "qb") })
+        let started = try await store.start(worker: "w", leasePrefix: "w/1/", queues: ["qa", "qb"], count: 3).started
+        #expect(started.count == 3)
+        _ = try await store.retry(id: started[0].job.id, lease: started[0].lease, delay: 60, error: "later", progress: nil,
+                                  refund: false, cursor: nil)  // queued again, in a scheduled set
+        _ = try await store.finish([FinishReport(id: started[1].job.id, lease: started[1].lease, status: .completed)])
+        let before = [try await store.stats(tenant: "acme").counts, try await store.stats(tenant: "globex").counts,
+                      try await store.stats(tenant: nil).counts]
+        #expect(before[2][.queued] == 4 && before[2][.running] == 1 && before[2][.completed] == 1)
+        try await store.redis.send("DEL", store.keys.counts)
+        let after = [try await store.stats(tenant: "acme").counts, try await store.stats(tenant: "globex").counts,
+                     try await store.stats(tenant: nil).counts]
+        #expect(after == before)
+        try await expectCountsMatchListings(store, [nil, "acme", "globex"])
+    }
+
     /// Enqueue registers a queue or tenant only when it had none queued
     /// before (its LPUSH or count says so): every one that ever had a job is
     /// still known, whatever the mix in one call.

@@ -68,7 +68,6 @@ for i = 5, #ARGV, 9 do
       queue_order[#queue_order + 1] = q
     end
     ids[#ids + 1] = id
-    defer('ZADD', k_index(t, 'queued'), '0', id)
     count(t, 'queued', 1)
     defer('ZADD', k_all(t), '0', id)
     if key ~= '' then

@@ -13,10 +13,10 @@
 local cutoff, prefix, limit = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local deleted = 0
 for _, t in ipairs(redis.call('SMEMBERS', K_TENANTS)) do
-  -- Running jobs had a status index of their own in stores written before
-  -- they were kept in the active set only (see set_status): nothing reads
-  -- or writes it now, so what an older version left there goes.
-  redis.call('DEL', k_index(t, 'running'))
+  -- Queued and running jobs had status indexes of their own in stores
+  -- written by older versions (see set_status): nothing reads or writes
+  -- them now, so what an older version left there goes.
+  redis.call('DEL', k_index(t, 'queued'), k_index(t, 'running'))
   for status in pairs(TERMINAL) do
     local index = k_index(t, status)
     for _, id in ipairs(redis.call('ZRANGEBYLEX', index, '-', '(' .. prefix, 'LIMIT', 0, limit)) do

@@ -208,13 +208,16 @@ local function emit(j, changed)
 end
 
 -- Moves the job between its tenant's status indexes and records the status.
--- `running` has no index: the active set holds every job a worker runs
--- (bounded by the fleet's slots), and listing running jobs reads it, so a
--- start and a finish pay for no index move of their own.
+-- `queued` and `running` have no index, so enqueue, start and finish move
+-- none: a queued job is in its queue (or scheduled set, or a worker's
+-- processing list), a running one in the active set (bounded by the fleet's
+-- slots). Listing running jobs reads the active set; listing queued ones
+-- filters the tenant's `all` index; their counts are in the counts hash.
+local UNINDEXED = {queued = true, running = true}
 local function set_status(j, changed, status)
   if j.status ~= status then
-    if j.status ~= 'running' then defer('ZREM', k_index(j.tenant, j.status), j.id) end
-    if status ~= 'running' then defer('ZADD', k_index(j.tenant, status), '0', j.id) end
+    if not UNINDEXED[j.status] then defer('ZREM', k_index(j.tenant, j.status), j.id) end
+    if not UNINDEXED[status] then defer('ZADD', k_index(j.tenant, status), '0', j.id) end
     count(j.tenant, j.status, -1)
     count(j.tenant, status, 1)
   end

@@ -22,15 +22,27 @@ local order = {'queued', 'running', 'cancelling', 'pausing', 'paused', 'complete
 if redis.call('HEXISTS', K_COUNTS, 'built') == 0 then
   local all = {}
   local fields = {'built', '1'}
-  -- Running jobs have no index (see set_status): counted in the active set.
-  local running = {}
-  for _, id in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do
+  -- Queued and running jobs have no index (see set_status): counted where
+  -- they are, running ones in the active set, queued ones in the queues,
+  -- the scheduled sets and the workers' processing lists (a walk as long as
+  -- the backlog, once).
+  local unindexed = {queued = {}, running = {}}
+  local function tally(id)
     local v = redis.call('HMGET', k_job(id), 'tenant', 'status')
-    if v[1] and v[2] == 'running' then running[v[1]] = (running[v[1]] or 0) + 1 end
+    local per = v[1] and unindexed[v[2]]
+    if per then per[v[1]] = (per[v[1]] or 0) + 1 end
+  end
+  for _, id in ipairs(redis.call('ZRANGE', K_ACTIVE, 0, -1)) do tally(id) end
+  for _, q in ipairs(redis.call('SMEMBERS', K_QUEUES)) do
+    for _, id in ipairs(redis.call('LRANGE', k_queue(q), 0, -1)) do tally(id) end
+    for _, id in ipairs(redis.call('ZRANGE', k_scheduled(q), 0, -1)) do tally(id) end
+  end
+  for _, w in ipairs(redis.call('ZRANGE', K_WORKERS, 0, -1)) do
+    for _, id in ipairs(redis.call('LRANGE', k_processing(w), 0, -1)) do tally(id) end
   end
   for _, t in ipairs(redis.call('SMEMBERS', K_TENANTS)) do
     for _, s in ipairs(order) do
-      local n = s == 'running' and (running[t] or 0) or redis.call('ZCARD', k_index(t, s))
+      local n = unindexed[s] and (unindexed[s][t] or 0) or redis.call('ZCARD', k_index(t, s))
       all[s] = (all[s] or 0) + n
       fields[#fields + 1] = t .. SEP .. s
       fields[#fields + 1] = n

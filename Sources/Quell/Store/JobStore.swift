@@ -163,12 +163,14 @@ public final class JobStore: Sendable {
         }
         func index(_ t: String) -> String {
             if let key { return keys.keyIndex(tenant: t, key: key) }
-            if let status { return keys.index(tenant: t, status: status) }
+            // Queued jobs have no status index (enqueue and start would pay
+            // for one): they are filtered from the tenant's `all` index.
+            if let status, status != .queued { return keys.index(tenant: t, status: status) }
             return keys.allIndex(tenant: t)
         }
         var out: [Job] = []
         var position = cursor
-        // A key index holds every status: filtering may need several rounds.
+        // A key index and the `all` index hold every status: filtering may need several rounds.
         for _ in 0..<20 {
             let commands = tenants.map {
                 RedisCommand("ZREVRANGEBYLEX", index($0), position.map { "(" + $0 } ?? "+", "-", "LIMIT", 0, limit + 1)
