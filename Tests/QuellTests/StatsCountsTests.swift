@@ -79,6 +79,24 @@ struct StatsCountsTests {
         try await expectCountsMatchListings(store, [nil, "acme", "globex"])
     }
 
+    /// A new store's counts are kept from its first job on: they are marked
+    /// built at once, so the first stats call never walks a backlog.
+    @Test func aNewStoresCountsNeedNoRebuild() async throws {
+        let store = makeStore("stats-new-store")
+        func built() async throws -> Bool {
+            try await store.redis.send("HEXISTS", store.keys.counts, "built").int == 1
+        }
+        #expect(try await !built())
+        _ = try await store.enqueue(batch: (0..<3).map { _ in EnqueueRequest(type: "t", tenant: "acme") })
+        #expect(try await built())
+        // A store that had jobs before the counts hash existed is not marked by a new tenant's first job.
+        try await store.redis.send("DEL", store.keys.counts)
+        _ = try await store.enqueue(EnqueueRequest(type: "t", tenant: "globex"))
+        #expect(try await !built())
+        #expect(try await store.stats(tenant: nil).counts[.queued] == 4)  // rebuilt here
+        #expect(try await built())
+    }
+
     /// Enqueue registers a queue or tenant only when it had none queued
     /// before (its LPUSH or count says so): every one that ever had a job is
     /// still known, whatever the mix in one call.

@@ -101,6 +101,12 @@ for _, t in ipairs(tenant_order) do
   local f = t .. SEP .. 'queued'
   local n = COUNTS[f]  -- the jobs accepted for t here (a closed holder counts other statuses)
   COUNTS[f] = nil
-  if redis.call('HINCRBY', K_COUNTS, f, int(n)) == n then redis.call('SADD', K_TENANTS, t) end
+  if redis.call('HINCRBY', K_COUNTS, f, int(n)) == n and redis.call('SADD', K_TENANTS, t) == 1
+      and redis.call('SCARD', K_TENANTS) == 1 then
+    -- The first tenant ever on this base: a new store, whose counts every
+    -- transition has kept from its first job on, so stats never rebuild
+    -- them (a rebuild walks the backlog; see stats.lua).
+    redis.call('HSET', K_COUNTS, 'built', '1')
+  end
 end
 return out
