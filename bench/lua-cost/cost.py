@@ -73,7 +73,16 @@ def phases(version, base, n):
             call(p, 'start', [base, now, '10000', 'w1', f'L{i}:', str(K), '30000', '30', '0', '30', '3600', 'default'])
         out.extend(p.execute())
     res['start'] = instructions(start) / (2 * n)
-    leases = [(e[2].split(b'\x1f')[0].decode(), e[1].decode()) for b in out for e in b if e[0] == b'job']
+    def records(reply):  # nested ({'job', …} per id: older scripts) or flat ('job', …, 'skip', …)
+        if reply and isinstance(reply[0], list):
+            yield from reply
+            return
+        i = 0
+        while i < len(reply):
+            n = 5 if reply[i] == b'job' else 3
+            yield reply[i:i + n]
+            i += n
+    leases = [(e[2].split(b'\x1f')[0].decode(), e[1].decode()) for b in out for e in records(b) if e[0] == b'job']
     assert len(leases) == 2 * n, f'started {len(leases)} of {2 * n}'
 
     done = []

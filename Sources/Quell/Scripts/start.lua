@@ -8,11 +8,12 @@
 -- processing list, all of them), then pops from the queues in order. An id
 -- whose job is not `queued` any more (cancelled while queued, deleted) is
 -- dropped: revoked jobs never start, however they were fetched (invariant 4).
--- Returns one entry per id taken:
---   {'job', lease, <packed job>, params, cursor}   started: status running;
+-- Returns one flat list, one record per id taken, in order (flat: a table
+-- per record costs the reply conversion more than its strings):
+--   'job', lease, <packed job>, params, cursor   started: status running;
 --       a job with a saved cursor (a retry, a recovery) keeps its progress and
 --       counters as saved with that cursor, and the handler continues from it
---   {'skip', id, reason}                              not started
+--   'skip', id, reason                           not started
 -- Events: 'running' per started job.
 
 local worker, lease_prefix, count, stale = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -37,14 +38,18 @@ while want > 0 and qi <= #ARGV do
 end
 
 local out = {}
+local function skip(id, reason)
+  local m = #out
+  out[m + 1], out[m + 2], out[m + 3] = 'skip', id, reason
+end
 for n, id in ipairs(ids) do
   local j, err = load(id)
   if err then
-    out[#out + 1] = {'skip', id, err}
+    skip(id, err)
   elseif not j then
-    out[#out + 1] = {'skip', id, 'deleted'}
+    skip(id, 'deleted')
   elseif j.status ~= 'queued' then
-    out[#out + 1] = {'skip', id, j.status}
+    skip(id, j.status)
   else
     local seconds = allowed_seconds(j, j.total, tbase, tper, tmin, tmax)
     local whole = seconds == math.floor(seconds)
@@ -55,7 +60,8 @@ for n, id in ipairs(ids) do
     set_status(j, changed, 'running')
     local packed = emit(j, changed)
     defer('ZADD', K_ACTIVE, int(reap_at(j, stale)), id)
-    out[#out + 1] = {'job', j.lease, packed, j.params, j.cursor}
+    local m = #out
+    out[m + 1], out[m + 2], out[m + 3], out[m + 4], out[m + 5] = 'job', j.lease, packed, j.params, j.cursor
   end
 end
 return out

@@ -90,16 +90,24 @@ extension JobStore {
         arguments += [worker, leasePrefix, count, staleMS, t.base, t.perItem, t.minimum, t.maximum] as [any RedisArgument]
         for q in queues { arguments.append(q) }
         let reply = try await mapped { try await redis.run(Scripts.start, keys: [keys.shard], arguments: arguments) }
+        // One flat list of records: 'job', lease, packed, params, cursor | 'skip', id, reason.
         var started: [StartedJob] = []
         var skipped: [(String, String)] = []
-        for entry in reply.array ?? [] {
-            guard let parts = entry.array, let kind = parts.first?.string else { continue }
-            if kind == "job", parts.count == 5, let lease = parts[1].string {
-                let job = try decodePacked(.array([parts[2], parts[3]]))
-                let cursor = parts[4].string.flatMap { $0.isEmpty ? nil : $0 }
+        let items = reply.array ?? []
+        var i = 0
+        while i < items.count {
+            switch items[i].string {
+            case "job" where i + 4 < items.count:
+                guard let lease = items[i + 1].string else { throw .corrupt("start script answered a job without a lease") }
+                let job = try decodePacked(.array([items[i + 2], items[i + 3]]))
+                let cursor = items[i + 4].string.flatMap { $0.isEmpty ? nil : $0 }
                 started.append(StartedJob(job: job, lease: lease, cursor: cursor))
-            } else if kind == "skip", parts.count == 3 {
-                skipped.append((parts[1].string ?? "?", parts[2].string ?? "?"))
+                i += 5
+            case "skip" where i + 2 < items.count:
+                skipped.append((items[i + 1].string ?? "?", items[i + 2].string ?? "?"))
+                i += 3
+            default:
+                throw .corrupt("start script answered \(reply), not 'job' and 'skip' records")
             }
         }
         return (started, skipped)
