@@ -52,10 +52,13 @@ quell_free_port() {
   return 1
 }
 
+# Waits until the redis-server on $1 answers PING (a loaded machine may take
+# seconds to start it); gives up after 60 s, or at once when pid $2 has exited.
 quell_wait_for_redis() {
-  local port=$1
-  for _ in $(seq 1 100); do
+  local port=$1 pid=${2:-} end=$((SECONDS + 60))
+  while ((SECONDS < end)); do
     redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
     sleep 0.05
   done
   return 1

@@ -9,7 +9,7 @@ import Testing
 /// worker that heartbeats and confirms cancels, as the real one will.
 @Suite struct MonitorEndToEndTests {
     /// Polls `body` every 50 ms until it returns a value, for at most `timeout` seconds.
-    private func eventually<T>(_ timeout: Double = 10, _ what: String, _ body: () async throws -> T?) async throws -> T {
+    private func eventually<T>(_ timeout: Double = 60, _ what: String, _ body: () async throws -> T?) async throws -> T {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end {
             if let value = try await body() { return value }
@@ -41,7 +41,7 @@ import Testing
     /// After quell exited: status 0, main screen, and the terminal as it was
     /// (line mode and echo back on, cursor shown, attributes reset).
     private func expectRestored(_ tmux: Tmux, directory: URL) async throws {
-        let status = try await eventually(5, "quell to exit") { () async throws -> String? in
+        let status = try await eventually(60, "quell to exit") { () async throws -> String? in
             try? String(contentsOf: directory.appendingPathComponent("status"), encoding: .utf8)
         }
         #expect(status == "0\n")
@@ -50,7 +50,7 @@ import Testing
         let flags = Set(stty.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init))
         #expect(flags.isSuperset(of: ["icanon", "echo", "isig", "icrnl", "ixon"]), "\(stty)")
         let restored = "\u{1B}[?25h\u{1B}[0m\u{1B}[?1049l"
-        _ = try await eventually(5, "the restoring sequences") { () async throws -> Bool? in
+        _ = try await eventually(60, "the restoring sequences") { () async throws -> Bool? in
             output(directory).hasSuffix(restored) ? true : nil
         }
     }
@@ -89,7 +89,7 @@ import Testing
             #expect(screen.contains("stage processing_files  synced 9"))
             #expect(lines.last?.hasPrefix("↑/↓ select  c cancel  p pause/resume  q quit") == true)
             #expect(try await tmux.pane("#{alternate_on} #{cursor_flag}") == "1 0")
-            _ = try await eventually(5, "colours in the output") { hasColour(output(directory)) ? true : nil }
+            _ = try await eventually(60, "colours in the output") { hasColour(output(directory)) ? true : nil }
 
             // Resizing redraws at the new width (the narrow layout cuts ids).
             try await tmux.resize(width: 80, height: 30)
@@ -107,7 +107,7 @@ import Testing
             try await tmux.sendKeys("y")
 
             // The cancel reaches Redis: cancelling at once, cancelled when the worker confirms.
-            let requested = try await eventually(10, "the cancel in Redis") { () async throws -> JobStatus? in
+            let requested = try await eventually(60, "the cancel in Redis") { () async throws -> JobStatus? in
                 let status = try await store.job(id: job.id, tenant: nil).status
                 return status == .cancelling || status == .cancelled ? status : nil
             }
@@ -143,7 +143,7 @@ import Testing
                                  outputLog: directory.appendingPathComponent("output").path)
             _ = try await tmux.waitForScreen("the dashboard") { $0.contains("Quell monitor") && $0.contains("no running jobs") }
             #expect(try await tmux.pane("#{alternate_on} #{cursor_flag}") == "1 0")
-            let drawn = try await eventually(5, "the output") { () async throws -> String? in
+            let drawn = try await eventually(60, "the output") { () async throws -> String? in
                 let text = output(directory)
                 return text.contains("no running jobs") ? text : nil
             }
@@ -187,7 +187,7 @@ import Testing
             _ = try await tmux.waitForScreen("the cancel prompt") { $0.contains("Cancel job \(id) (demo.sync, acme/inbox-9)? y/n") }
             try await tmux.sendKeys("y")
 
-            let final = try await eventually(10, "the worker to stop the job") { () async throws -> Job? in
+            let final = try await eventually(60, "the worker to stop the job") { () async throws -> Job? in
                 let job = try await store.job(id: id, tenant: nil)
                 return job.status == .cancelled ? job : nil
             }

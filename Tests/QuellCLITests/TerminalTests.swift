@@ -116,7 +116,8 @@ private func localFlags(_ fd: Int32) -> tcflag_t {
         #expect(session.isRaw)
         _ = pty.drainOutput()
         // Registration is asynchronous: signal until the handler has run.
-        for _ in 0..<200 where received.withLock({ $0.isEmpty }) {
+        let deadline = ContinuousClock.now + .seconds(60)  // a hang guard
+        while received.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
             kill(getpid(), SIGUSR2)
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -141,7 +142,8 @@ private func localFlags(_ fd: Int32) -> tcflag_t {
         }
         pty.setSize(rows: 50, columns: 132)
         // Registration is asynchronous: signal until a size has been seen.
-        for _ in 0..<200 where seen.withLock({ $0 == nil }) {
+        let deadline = ContinuousClock.now + .seconds(60)  // a hang guard
+        while seen.withLock({ $0 == nil }) && ContinuousClock.now < deadline {
             kill(getpid(), SIGWINCH)
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -200,8 +202,9 @@ private func localFlags(_ fd: Int32) -> tcflag_t {
         let received = Mutex<[Int32]>([])
         let watcher = SignalWatcher([SIGUSR1]) { signal in received.withLock { $0.append(signal) } }
         defer { watcher.cancel() }
-        // Registration is asynchronous: signal until it is seen (up to ~2 s).
-        for _ in 0..<200 where received.withLock({ $0.isEmpty }) {
+        // Registration is asynchronous: signal until it is seen.
+        let deadline = ContinuousClock.now + .seconds(60)  // a hang guard
+        while received.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
             kill(getpid(), SIGUSR1)
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -32,7 +32,7 @@ import Testing
             #expect(!text.contains("Content-Length"))
             #expect(text.contains("\r\n\r\nid: 0\nevent: tick\ndata: n=0\ndata: line2\n\n"))
             #expect(text.contains("id: 3\nevent: tick\ndata: n=3\n"))
-            #expect(await probe.wait(for: "ended", timeout: .seconds(2)))
+            #expect(await probe.wait(for: "ended", timeout: .seconds(60)))
         }
     }
 
@@ -56,7 +56,7 @@ import Testing
                 c.send(request("GET", "/wait"))
                 return try c.readUntil(": hello\n\n")
             }
-            #expect(await probe.wait(for: "cancelled", timeout: .seconds(2)))
+            #expect(await probe.wait(for: "cancelled", timeout: .seconds(60)))
         }
     }
 

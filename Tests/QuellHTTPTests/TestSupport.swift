@@ -235,7 +235,7 @@ final class Probe: Sendable {
     func contains(_ e: String) -> Bool { all.contains(e) }
 
     /// Waits (without blocking a thread) until `e` has been noted; false on timeout.
-    func wait(for e: String, timeout: Duration = .seconds(5)) async -> Bool {
+    func wait(for e: String, timeout: Duration = .seconds(60)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !contains(e) {
             if ContinuousClock.now >= deadline { return false }

@@ -90,7 +90,10 @@ public final class RedisServerProcess: @unchecked Sendable {
             // until every holder closes it, and would wait for this server.
             outputPath: directory + "/output.log")
         // Wait until it answers PING.
-        for _ in 0..<200 {
+        let end = Date().addingTimeInterval(60)  // a hang guard: a loaded machine starts it slowly
+        while Date() < end {
+            // It exited (its port taken, say): no use waiting.
+            if process?.wait(timeout: 0) != nil { break }
             if let c = try? RedisConnection(url: url, options: RedisOptions(connectTimeout: 0.2)),
                (try? c.send(RedisCommand("PING"))) == .status("PONG") {
                 return

@@ -86,7 +86,7 @@ func withAPI<T>(_ name: String, redisURL: RedisURL? = nil, auth: APIAuth? = nil,
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if (try? await condition()) == true { return true }

@@ -49,7 +49,7 @@ struct Tmux: Sendable {
     }
 
     /// Polls the screen until `condition` holds; throws with the last screen after `timeout`.
-    func waitForScreen(timeout: Double = 10, _ what: String, _ condition: (String) -> Bool) async throws -> String {
+    func waitForScreen(timeout: Double = 60, _ what: String, _ condition: (String) -> Bool) async throws -> String {
         let end = Date().addingTimeInterval(timeout)
         var screen = ""
         while Date() < end {
