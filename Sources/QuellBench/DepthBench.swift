@@ -69,7 +69,7 @@ enum DepthBench {
         out["start"] = try await fcallUsec(admin) / Double(ops)
 
         try await admin.send("CONFIG", "RESETSTAT")
-        for s in started { _ = try await store.finish([FinishReport(id: s.job.id, lease: s.lease, status: .completed)]) }
+        for s in started { _ = try await store.finish([FinishReport(id: s.job.id, lease: s.lease, status: .completed, startedAs: s.packed)]) }
         out["finish"] = try await fcallUsec(admin) / Double(max(1, started.count))
 
         let statsCalls = max(1, ops / 10)

@@ -49,7 +49,7 @@ enum StoreBench {
             let r = try await store.start(worker: "bench", leasePrefix: "b\(round)#", queues: ["default"], count: batch)
             if r.started.isEmpty { break }
             started += r.started.count
-            _ = try await store.finish(r.started.map { FinishReport(id: $0.job.id, lease: $0.lease, status: .completed) })
+            _ = try await store.finish(r.started.map { FinishReport(id: $0.job.id, lease: $0.lease, status: .completed, startedAs: $0.packed) })
             round += 1
         }
         report("start_finish_batched_\(batch)", Double(started) / (monotonic() - start), "jobs/s")

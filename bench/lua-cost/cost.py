@@ -6,7 +6,8 @@ noisy microseconds.
   cost.py PORT PID DIR [DIR ...]   (redis-server on PORT runs under callgrind as PID)
 
 Phases, per job: enqueue (1 job per call), enq4 (4 per call), start (8 per
-call), finish (8 per call). The library is assembled like Store/Scripts.swift.
+call), finish (8 per call; with the worker's copy of each job where finish.lua
+takes one). The library is assembled like Store/Scripts.swift.
 """
 import glob, hashlib, os, subprocess, sys, time
 import redis
@@ -46,7 +47,15 @@ def instructions(run):
     return total
 
 
-def phases(version, base, n):
+def finished_event(packed, now):
+    """The worker's copy as finish.lua takes it (8 arguments per job): version, head, tail (FinishedEvent.swift)."""
+    f = packed.split(b'\x1f')
+    version = f[9]
+    f[5], f[9], f[13], f[18] = b'completed', str(int(version) + 1).encode(), now.encode(), b''
+    return [version, b'\x1f'.join(f[:12]) + b'\x1f', b'\x1f' + b'\x1f'.join(f[13:])]
+
+
+def phases(version, base, n, with_copy):
     call = lambda p, name, args: p.fcall(f'{version}_{name}', 1, base + ':shard', *args)
     now = str(int(time.time() * 1000))
     p = r.pipeline(transaction=False)
@@ -82,14 +91,16 @@ def phases(version, base, n):
             n = 5 if reply[i] == b'job' else 3
             yield reply[i:i + n]
             i += n
-    leases = [(e[2].split(b'\x1f')[0].decode(), e[1].decode()) for b in out for e in records(b) if e[0] == b'job']
+    leases = [(e[2].split(b'\x1f')[0].decode(), e[1].decode(), e[2]) for b in out for e in records(b) if e[0] == b'job']
     assert len(leases) == 2 * n, f'started {len(leases)} of {2 * n}'
 
     done = []
     def finish():
         for i in range(0, 2 * n, K):
             a = [base, now, '10000']
-            for id, lease in leases[i:i + K]: a += [id, lease, 'completed', '', '']
+            for id, lease, packed in leases[i:i + K]:
+                a += [id, lease, 'completed', '', '']
+                if with_copy: a += finished_event(packed, now)
             call(p, 'finish', a)
         done.extend(p.execute())
     res['finish'] = instructions(finish) / (2 * n)
@@ -100,6 +111,8 @@ def phases(version, base, n):
 r.flushall()
 for j, d in enumerate(dirs):
     version = load_library(d)
-    phases(version, '{warm%d}' % j, 200)
-    res = phases(version, '{cost%d}' % j, 1000)
+    # finish.lua taking the worker's copy of the job (8 arguments per job), or not (5).
+    with_copy = '8 per job' in open(os.path.join(d, 'finish.lua')).read()
+    phases(version, '{warm%d}' % j, 200, with_copy)
+    res = phases(version, '{cost%d}' % j, 1000, with_copy)
     print(f"{d:50s} " + "  ".join(f"{k} {v / 1000:6.1f}k" for k, v in res.items()))

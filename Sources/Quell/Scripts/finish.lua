@@ -2,8 +2,17 @@
 --
 -- KEYS: 1 the shard's guard key, <base>:shard (see lib.lua)
 -- ARGV: 1 base, 2 now ms, 3 events cap,
---       then 5 per job: id, lease, status, error, progress JSON ('' = keep)
+--       then 8 per job: id, lease, status, error, progress JSON ('' = keep),
+--       version, head, tail — the worker's copy of the job: the version it
+--       started at ('' = none) and the finished job packed around its
+--       heartbeat_at (head: the fields before it, each followed by the
+--       separator; tail: those after it, each preceded by it)
 --       status: completed | completed_with_errors | failed | timed_out
+-- A job still `running` at that version with this lease is exactly the
+-- worker's copy but for heartbeat_at (heartbeats write it without a version:
+-- nothing else writes a job without one), so its event is head .. heartbeat
+-- .. tail and one HMGET replaces reading the whole job; any other job is
+-- read whole.
 -- Allowed from running, cancelling or pausing only. A handler that returned
 -- normally after a cancel or pause request it never observed ends
 -- `completed` (the truth about the work), with cancel_at kept.
@@ -15,23 +24,40 @@
 -- Events: one per job closed.
 
 local FINISHING = {completed = true, completed_with_errors = true, failed = true, timed_out = true}
+
+-- Closes one job from the worker's copy; false when the job is not that copy.
+local function finish_known(id, lease, status, err, progress, known, head, tail)
+  if known == '' then return false end
+  local v = redis.call('HMGET', k_job(id), 'status', 'lease', 'version', 'tenant', 'key', 'heartbeat_at')
+  if v[1] ~= 'running' or v[2] ~= lease or v[3] ~= known or not v[4] then return false end
+  local j = setmetatable({id = id, status = 'running', version = known, tenant = v[4], key = v[5] or ''}, EMPTY)
+  local changed = {'error', err}
+  if progress ~= '' then put(changed, 'progress', progress) end
+  close(j, status, changed, head .. (v[6] or '') .. tail)
+  return true
+end
+
 local out = {}
-for i = 4, #ARGV, 5 do
+for i = 4, #ARGV, 8 do
   local id, lease, status, err, progress = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local j = load(id)
   if not FINISHING[status] then
     out[#out + 1] = 'invalid'
-  elseif not j then
-    out[#out + 1] = 'lost'
-  elseif TERMINAL[j.status] then
-    out[#out + 1] = 'terminal'
-  elseif j.lease ~= lease or not RUNNING[j.status] then
-    out[#out + 1] = 'lost'
-  else
-    local changed = {'error', err}
-    if progress ~= '' then put(changed, 'progress', progress) end
-    close(j, status, changed)
+  elseif finish_known(id, lease, status, err, progress, ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]) then
     out[#out + 1] = 'ok'
+  else
+    local j = load(id)
+    if not j then
+      out[#out + 1] = 'lost'
+    elseif TERMINAL[j.status] then
+      out[#out + 1] = 'terminal'
+    elseif j.lease ~= lease or not RUNNING[j.status] then
+      out[#out + 1] = 'lost'
+    else
+      local changed = {'error', err}
+      if progress ~= '' then put(changed, 'progress', progress) end
+      close(j, status, changed)
+      out[#out + 1] = 'ok'
+    end
   end
 end
 return out

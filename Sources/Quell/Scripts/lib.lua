@@ -198,12 +198,18 @@ end
 
 -- Writes the changed fields with a bumped version and appends one event;
 -- returns the packed job. Every status or progress change goes through
--- here: one change, one version, one event (invariant 7).
-local function emit(j, changed)
+-- here: one change, one version, one event (invariant 7). `packed`, when
+-- given, is the job after the change already packed (finish.lua builds it
+-- from the worker's copy), so `j` need hold only what the writes use.
+local function emit(j, changed, packed)
   local version = int(j.version + 1)
   j.version = version
   for i = 1, #changed, 2 do j[changed[i]] = changed[i + 1] end
   redis.call('HSET', k_job(j.id), 'version', version, unpack(changed))
+  if packed then
+    redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'j', packed)
+    return packed
+  end
   return xadd(j)
 end
 
@@ -226,8 +232,8 @@ end
 
 -- Ends a job: terminal status, out of the active set, dedupe key released
 -- (only if this job holds it), one event. Terminal is final (invariant 1):
--- callers check the job is not terminal already.
-local function close(j, status, changed)
+-- callers check the job is not terminal already. `packed`: see emit().
+local function close(j, status, changed, packed)
   set_status(j, changed, status)
   -- Jobs ever finished, per status: a counter that never decreases (the
   -- status indexes shrink when the janitor deletes old jobs). Flushed once.
@@ -238,7 +244,7 @@ local function close(j, status, changed)
     local dk = k_dedupe(j.tenant, j.key)
     if redis.call('GET', dk) == j.id then redis.call('DEL', dk) end
   end
-  emit(j, changed)
+  emit(j, changed, packed)
 end
 
 -- Parks a job as paused (not terminal): out of the active set, no worker,

@@ -8,6 +8,9 @@ package struct StartedJob: Sendable {
     /// The checkpoint cursor saved by an earlier run (JSON), if any: the
     /// handler continues from it, with the counters saved with it.
     package var cursor: String? = nil
+    /// The job as `start` packed it: handed back with the finish
+    /// (`FinishReport.startedAs`), it spares Redis reading the whole job.
+    package var packed: String? = nil
 }
 
 /// How a run ended, as the worker reports it to `finish`.
@@ -18,13 +21,19 @@ package struct FinishReport: Sendable {
     package var status: JobStatus
     package var error: String?
     package var progress: JobProgress?
+    /// The job packed as `start` returned it (`StartedJob.packed`), or nil.
+    /// While the job is unchanged since (the usual case for a short job),
+    /// finish builds its event from this copy instead of reading the job.
+    package var startedAs: String?
 
-    package init(id: String, lease: String, status: JobStatus, error: String? = nil, progress: JobProgress? = nil) {
+    package init(id: String, lease: String, status: JobStatus, error: String? = nil, progress: JobProgress? = nil,
+                 startedAs: String? = nil) {
         self.id = id
         self.lease = lease
         self.status = status
         self.error = error
         self.progress = progress
+        self.startedAs = startedAs
     }
 }
 
@@ -101,7 +110,7 @@ extension JobStore {
                 guard let lease = items[i + 1].string else { throw .corrupt("start script answered a job without a lease") }
                 let job = try decodePacked(.array([items[i + 2], items[i + 3]]))
                 let cursor = items[i + 4].string.flatMap { $0.isEmpty ? nil : $0 }
-                started.append(StartedJob(job: job, lease: lease, cursor: cursor))
+                started.append(StartedJob(job: job, lease: lease, cursor: cursor, packed: items[i + 2].string))
                 i += 5
             case "skip" where i + 2 < items.count:
                 skipped.append((items[i + 1].string ?? "?", items[i + 2].string ?? "?"))
@@ -116,9 +125,21 @@ extension JobStore {
     /// Records how runs ended; one signal per report (`.ok`, `.terminal`, `.lost`).
     package func finish(_ reports: [FinishReport]) async throws(QuellError) -> [JobSignal] {
         if reports.isEmpty { return [] }
-        var arguments = header(nowMS)
+        let now = nowMS
+        let completedAt = String(now)
+        var arguments = header(now)
+        arguments.reserveCapacity(3 + 8 * reports.count)
         for r in reports {
-            arguments += [r.id, r.lease, r.status.rawValue, Job.fieldText(r.error ?? ""), r.progress?.json ?? ""] as [any RedisArgument]
+            let error = Job.fieldText(r.error ?? "")
+            let progress = r.progress?.json ?? ""
+            arguments += [r.id, r.lease, r.status.rawValue, error, progress] as [any RedisArgument]
+            if let packed = r.startedAs,
+               let event = FinishedEvent(startedAs: packed, status: r.status.rawValue, progress: r.progress == nil ? nil : progress,
+                                         completedAt: completedAt, error: error) {
+                arguments += [event.version, event.head, event.tail] as [any RedisArgument]
+            } else {
+                arguments += ["", "", ""] as [any RedisArgument]
+            }
         }
         let reply = try await mapped { try await redis.run(Scripts.finish, keys: [keys.shard], arguments: arguments) }
         let codes = try expectArray(reply, count: reports.count, "finish")

@@ -32,6 +32,8 @@ public final class JobContext: Sendable {
     /// The store, for handlers that write their results to Redis
     /// (`store.redisCommand` on keys from `store.keys.app(_:)`).
     public let store: JobStore
+    /// The job packed as `start` returned it: the finish hands it back (see FinishedEvent).
+    let startedAs: String?
 
     private struct State {
         var stop: StopReason?
@@ -60,11 +62,12 @@ public final class JobContext: Sendable {
     private let leaseExpired: @Sendable () -> Void
     private let cursorSaved: @Sendable () -> Void
 
-    init(job: Job, lease: String, store: JobStore, cursor: String? = nil,
+    init(job: Job, lease: String, store: JobStore, cursor: String? = nil, startedAs: String? = nil,
          leaseExpired: @escaping @Sendable () -> Void = {}, cursorSaved: @escaping @Sendable () -> Void = {}) {
         self.job = job
         self.lease = lease
         self.store = store
+        self.startedAs = startedAs
         self.clock = store.clock
         self.staleAfter = store.configuration.staleAfter
         self.leaseExpired = leaseExpired

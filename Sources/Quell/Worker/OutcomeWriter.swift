@@ -53,7 +53,8 @@ final class OutcomeWriter: Sendable {
         var answer: JobSignal?
         switch outcome {
         case .finish(let status, let error):
-            answer = await finish(FinishReport(id: id, lease: lease, status: status, error: error, progress: progress))
+            answer = await finish(FinishReport(id: id, lease: lease, status: status, error: error, progress: progress,
+                                               startedAs: context.startedAs))
         case .confirmCancel:
             answer = await confirm(id: id, lease: lease, progress: progress)
         case .confirmPause:

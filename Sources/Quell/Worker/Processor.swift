@@ -122,7 +122,7 @@ final class Processor: Sendable {
 
     private func launch(_ started: StartedJob) {
         let running = self.running
-        let context = JobContext(job: started.job, lease: started.lease, store: store, cursor: started.cursor,
+        let context = JobContext(job: started.job, lease: started.lease, store: store, cursor: started.cursor, startedAs: started.packed,
                                  leaseExpired: { running.leaseExpired() }, cursorSaved: { running.cursorSaved() })
         running.add(context)
         let job = started.job
