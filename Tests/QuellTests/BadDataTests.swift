@@ -28,6 +28,27 @@ struct BadDataTests {
         }
     }
 
+    @Test func aPackedJobDecodesByPositionAndAWrongFieldCountIsNamed() throws {
+        var values = Job.fieldNames.map { _ in "" }
+        for (name, value) in ["id": "01J0000000000000000000000A", "type": "t", "queue": "q", "tenant": "a", "status": "running",
+                              "attempt": "1", "max_attempts": "3", "version": "2", "created_at": "1000", "error": "é\tx"] {
+            values[Job.fieldNames.firstIndex(of: name)!] = value
+        }
+        let job = try Job(packed: values.joined(separator: "\u{1F}"), params: "{}")
+        #expect(job.id == "01J0000000000000000000000A" && job.queue == "q" && job.status == .running && job.version == 2)
+        #expect(job.error == "é\tx" && job.key == nil && job.params == "{}" && job.resumes == 0)
+        for (packed, expected) in [(values.dropLast().joined(separator: "\u{1F}"), "has 25 fields"),
+                                   ((values + ["extra"]).joined(separator: "\u{1F}"), "has more than 26 fields"),
+                                   ("", "has 1 fields")] {
+            #expect {
+                try Job(packed: packed)
+            } throws: { error in
+                guard case QuellError.corrupt(let message)? = error as? QuellError else { return false }
+                return message.contains(expected)
+            }
+        }
+    }
+
     @Test func corruptJobsAreSkippedByStartAndNamedByReads() async throws {
         let store = makeStore("bad")
         let good = try await store.enqueue(EnqueueRequest(type: "t"))

@@ -24,30 +24,45 @@ struct FinishedEvent {
     /// `progress` nil keeps the copy's; `completedAt` is the call's `now`
     /// argument and `error` the text stored, exactly as finish.lua writes them.
     init?(startedAs packed: String, status: String, progress: String?, completedAt: String, error: String) {
-        let fields = packed.utf8.split(separator: 0x1F, omittingEmptySubsequences: false)
-        guard fields.count == Job.fieldNames.count, let started = Int(Substring(fields[Self.version])) else { return nil }
-        let version = String(started)
-        let next = String(started + 1)
+        // One pass over the bytes, field by field: no array of substrings
+        // (this runs once per job a worker finishes).
+        var packed = packed
         var head: [UInt8] = []
         var tail: [UInt8] = []
         head.reserveCapacity(packed.utf8.count + 32)
         tail.reserveCapacity(64 + error.utf8.count)
-        for i in fields.indices {
-            if i == Self.heartbeatAt { continue }
-            if i > Self.heartbeatAt { tail.append(0x1F) }
-            switch i {
-            case Self.status: head.append(contentsOf: status.utf8)
-            case Self.progress:
-                if let progress { head.append(contentsOf: progress.utf8) } else { head.append(contentsOf: fields[i]) }
-            case Self.version: head.append(contentsOf: next.utf8)
-            case Self.completedAt: tail.append(contentsOf: completedAt.utf8)
-            case Self.error: tail.append(contentsOf: error.utf8)
-            case ..<Self.heartbeatAt: head.append(contentsOf: fields[i])
-            default: tail.append(contentsOf: fields[i])
+        var started: Int?
+        let fieldCount = packed.withUTF8 { bytes -> Int in
+            var field = 0, start = 0, i = 0
+            while true {
+                if i == bytes.count || bytes[i] == 0x1F {
+                    if field == Job.fieldNames.count { return -1 }
+                    let value = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                    if field > Self.heartbeatAt { tail.append(0x1F) }
+                    switch field {
+                    case Self.status: head.append(contentsOf: status.utf8)
+                    case Self.progress:
+                        if let progress { head.append(contentsOf: progress.utf8) } else { head.append(contentsOf: value) }
+                    case Self.version:
+                        guard let v = Int(String(decoding: value, as: UTF8.self)) else { return -1 }
+                        started = v
+                        head.append(contentsOf: String(v + 1).utf8)
+                    case Self.heartbeatAt: break
+                    case Self.completedAt: tail.append(contentsOf: completedAt.utf8)
+                    case Self.error: tail.append(contentsOf: error.utf8)
+                    case ..<Self.heartbeatAt: head.append(contentsOf: value)
+                    default: tail.append(contentsOf: value)
+                    }
+                    if field < Self.heartbeatAt { head.append(0x1F) }
+                    field += 1
+                    if i == bytes.count { return field }
+                    start = i + 1
+                }
+                i += 1
             }
-            if i < Self.heartbeatAt { head.append(0x1F) }
         }
-        self.version = version
+        guard fieldCount == Job.fieldNames.count, let started else { return nil }
+        self.version = String(started)
         self.head = String(decoding: head, as: UTF8.self)
         self.tail = String(decoding: tail, as: UTF8.self)
     }

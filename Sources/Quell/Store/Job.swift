@@ -261,11 +261,29 @@ public struct Job: Sendable, Equatable {
     package init(packed: String, params: String? = nil) throws {
         // The separator is ASCII, so splitting the UTF-8 view keeps every
         // value whole; the values are decoded by position.
-        let values = packed.utf8.split(separator: 0x1F, omittingEmptySubsequences: false)
-        guard values.count == Self.fieldNames.count else {
-            throw QuellError.corrupt("packed job has \(values.count) fields, expected \(Self.fieldNames.count): \(packed.prefix(60))")
+        // Field bounds found in one pass over the bytes, each value made a
+        // String only when decoded: no array of substrings (each holding the
+        // packed string) per job started.
+        var text = packed
+        let count = Self.fieldNames.count
+        self = try text.withUTF8 { bytes throws -> Job in
+            var bounds = [Int](repeating: 0, count: count + 1)  // field i is bounds[i] ..< bounds[i + 1] - 1
+            var n = 1
+            for (i, b) in bytes.enumerated() where b == 0x1F {
+                if n == count { n += 1; break }
+                bounds[n] = i + 1
+                n += 1
+            }
+            guard n == count else {
+                let found = n > count ? "more than \(count)" : "\(n)"
+                throw QuellError.corrupt("packed job has \(found) fields, expected \(count): \(packed.prefix(60))")
+            }
+            bounds[count] = bytes.count + 1
+            return try Job(field: { i in
+                let range = bounds[i] ..< bounds[i + 1] - 1
+                return range.isEmpty ? nil : String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            }, params: params)
         }
-        try self.init(field: { values[$0].isEmpty ? nil : String(Substring(values[$0])) }, params: params)
     }
 
     /// Text safe to store in a job field: the pack separator (and other
