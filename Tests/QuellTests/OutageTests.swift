@@ -48,8 +48,11 @@ struct OutageTests {
         gate.open()
         // The outcome was tried and refused (condition, not a delay).
         try await lines.waitFor { $0.contains("finish 1 jobs") && $0.contains("BUSY") }
+        // The handler is done, but the worker holds the job until its outcome lands.
+        #expect(worker.busy == 0 && worker.heldJobIDs == [job.id])
         try await busy.release()
         let final = try await store.waitForJob(job.id, 30) { $0.status.isTerminal }
+        try await waitUntil { worker.heldJobIDs.isEmpty }
         #expect(final.status == .completed && final.attempt == 1, "\(lines.all)")
         #expect(!lines.all.contains { $0.contains("failed:") && $0.contains("finish") }, "\(lines.all)")
         await worker.shutdown(grace: 1)

@@ -26,7 +26,10 @@ final class OutcomeWriter: Sendable {
 
     private struct Pending {
         let report: FinishReport
-        let done: CheckedContinuation<JobSignal?, Never>
+        /// The caller waiting for the answer (`write`), or nil.
+        let done: CheckedContinuation<JobSignal?, Never>?
+        /// The run to forget once the finish is written (`finishInBackground`), or nil.
+        let context: JobContext?
     }
     private struct State {
         var pending: [Pending] = []
@@ -53,8 +56,7 @@ final class OutcomeWriter: Sendable {
         var answer: JobSignal?
         switch outcome {
         case .finish(let status, let error):
-            answer = await finish(FinishReport(id: id, lease: lease, status: status, error: error, progress: progress,
-                                               startedAs: context.startedAs))
+            answer = await finish(Self.report(status, error, context))
         case .confirmCancel:
             answer = await confirm(id: id, lease: lease, progress: progress)
         case .confirmPause:
@@ -95,16 +97,36 @@ final class OutcomeWriter: Sendable {
         return answer
     }
 
+    /// Records a finish without waiting for it (the processor's usual case:
+    /// nothing after it needs the answer). The run stays in `RunningJobs` —
+    /// heartbeats and all — until the finish has landed, then is forgotten,
+    /// as `write` does; the job's task ends at once, which spares a wakeup per
+    /// job on the pool.
+    func finishInBackground(_ status: JobStatus, error: String?, for context: JobContext) {
+        enqueue(Pending(report: Self.report(status, error, context), done: nil, context: context))
+    }
+
+    private static func report(_ status: JobStatus, _ error: String?, _ context: JobContext) -> FinishReport {
+        let progress = context.currentProgress == JobProgress() ? nil : context.currentProgress
+        return FinishReport(id: context.job.id, lease: context.lease, status: status, error: error, progress: progress,
+                            startedAs: context.startedAs)
+    }
+
     private func finish(_ report: FinishReport) async -> JobSignal? {
         await withCheckedContinuation { (c: CheckedContinuation<JobSignal?, Never>) in
-            let lead = state.withLock { s -> Bool in
-                s.pending.append(Pending(report: report, done: c))
-                if s.flushing { return false }
-                s.flushing = true
-                return true
-            }
-            if lead { Task { await self.flush() } }
+            enqueue(Pending(report: report, done: c, context: nil))
         }
+    }
+
+    /// Adds a finish to the next batch, starting a flush when none runs.
+    private func enqueue(_ pending: Pending) {
+        let lead = state.withLock { s -> Bool in
+            s.pending.append(pending)
+            if s.flushing { return false }
+            s.flushing = true
+            return true
+        }
+        if lead { Task { await self.flush() } }
     }
 
     /// Writes batches until nothing is pending.
@@ -120,7 +142,10 @@ final class OutcomeWriter: Sendable {
             let answers = await persistently("finish \(batch.count) jobs") {
                 try await store.finish(batch.map(\.report))
             }
-            for (i, p) in batch.enumerated() { p.done.resume(returning: answers.flatMap { i < $0.count ? $0[i] : nil }) }
+            for (i, p) in batch.enumerated() {
+                if let context = p.context { running.remove(context) }
+                p.done?.resume(returning: answers.flatMap { i < $0.count ? $0[i] : nil })
+            }
         }
     }
 

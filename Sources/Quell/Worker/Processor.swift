@@ -162,6 +162,10 @@ final class Processor: Sendable {
                 metrics.record(timer: "quell_worker_job_duration_seconds", seconds: seconds, dimensions: [("type", job.type), ("outcome", name)])
                 metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
             }
+            if owned, case .finish(let status, let error) = outcome {
+                writer.finishInBackground(status, error: error, for: context)
+                return
+            }
             let answer = await writer.write(outcome, for: context)
             if !owned {
                 // The hard stop closed the job without this handler: what it

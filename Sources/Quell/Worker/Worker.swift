@@ -199,6 +199,10 @@ public final class Worker: Sendable {
     /// Jobs whose handlers are running now.
     public var busy: Int { running.busy }
 
+    /// Ids of the jobs this worker holds: running, or ended with the outcome
+    /// not yet written (it keeps them, heartbeats and all, until it lands).
+    var heldJobIDs: [String] { running.ids }
+
     /// Handlers abandoned by the hard stop that have not returned.
     public var abandonedTasks: Int { running.abandoned }
 
