@@ -57,12 +57,7 @@ struct WorkerFailureTests {
         let job = try await store.enqueue(EnqueueRequest(type: "demo.sleep", params: .object(["ms": .number(30_000)])))
         _ = try await store.waitForJob(job.id) { $0.status == .running }
         worker.process.signal(SIGTERM)
-        var code: Int32? = nil
-        let end = Date().addingTimeInterval(60)  // a hang guard; the exit is waited for
-        while code == nil && Date() < end {
-            code = worker.process.wait(timeout: 0)
-            if code == nil { try await Task.sleep(for: .milliseconds(10)) }
-        }
+        let code = await worker.process.exitCode(timeout: 60)  // a hang guard; the exit is waited for
         #expect(code == 0, "\(worker.log)")
         let requeued = try await store.job(id: job.id, tenant: nil)
         #expect(requeued.status == .queued && requeued.attempt == 0 && requeued.error?.contains("shutdown") == true)

@@ -26,23 +26,23 @@
 local FINISHING = {completed = true, completed_with_errors = true, failed = true, timed_out = true}
 
 -- Closes one job from the worker's copy; false when the job is not that copy.
-local function finish_known(id, lease, status, err, progress, known, head, tail)
+local function finish_known(id, lease, status, changed, known, head, tail)
   if known == '' then return false end
   local v = redis.call('HMGET', k_job(id), 'status', 'lease', 'version', 'tenant', 'key', 'heartbeat_at')
   if v[1] ~= 'running' or v[2] ~= lease or v[3] ~= known or not v[4] then return false end
   local j = setmetatable({id = id, status = 'running', version = known, tenant = v[4], key = v[5] or ''}, EMPTY)
-  local changed = {'error', err}
-  if progress ~= '' then put(changed, 'progress', progress) end
   close(j, status, changed, head .. (v[6] or '') .. tail)
   return true
 end
 
 local out = {}
 for i = 4, #ARGV, 8 do
-  local id, lease, status, err, progress = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local id, lease, status, progress = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 4]
+  local changed = {'error', ARGV[i + 3]}
+  if progress ~= '' then put(changed, 'progress', progress) end
   if not FINISHING[status] then
     out[#out + 1] = 'invalid'
-  elseif finish_known(id, lease, status, err, progress, ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]) then
+  elseif finish_known(id, lease, status, changed, ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]) then
     out[#out + 1] = 'ok'
   else
     local j = load(id)
@@ -53,8 +53,6 @@ for i = 4, #ARGV, 8 do
     elseif j.lease ~= lease or not RUNNING[j.status] then
       out[#out + 1] = 'lost'
     else
-      local changed = {'error', err}
-      if progress ~= '' then put(changed, 'progress', progress) end
       close(j, status, changed)
       out[#out + 1] = 'ok'
     end

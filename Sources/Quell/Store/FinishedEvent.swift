@@ -17,53 +17,43 @@ struct FinishedEvent {
     /// The packed fields after `heartbeat_at`, each preceded by the separator.
     let tail: String
 
-    /// Positions in `Job.fieldNames` (and in a packed job).
-    private static let status = 5, progress = 6, version = 9, heartbeatAt = 12, completedAt = 13, error = 18
-
     /// nil when `startedAs` is not a packed job (finish then reads the job).
     /// `progress` nil keeps the copy's; `completedAt` is the call's `now`
     /// argument and `error` the text stored, exactly as finish.lua writes them.
     init?(startedAs packed: String, status: String, progress: String?, completedAt: String, error: String) {
-        // One pass over the bytes, field by field: no array of substrings
-        // (this runs once per job a worker finishes).
+        typealias P = Job.Position
         var packed = packed
-        var head: [UInt8] = []
-        var tail: [UInt8] = []
-        head.reserveCapacity(packed.utf8.count + 32)
-        tail.reserveCapacity(64 + error.utf8.count)
-        var started: Int?
-        let fieldCount = packed.withUTF8 { bytes -> Int in
-            var field = 0, start = 0, i = 0
-            while true {
-                if i == bytes.count || bytes[i] == 0x1F {
-                    if field == Job.fieldNames.count { return -1 }
-                    let value = UnsafeBufferPointer(rebasing: bytes[start..<i])
-                    if field > Self.heartbeatAt { tail.append(0x1F) }
-                    switch field {
-                    case Self.status: head.append(contentsOf: status.utf8)
-                    case Self.progress:
-                        if let progress { head.append(contentsOf: progress.utf8) } else { head.append(contentsOf: value) }
-                    case Self.version:
-                        guard let v = Int(String(decoding: value, as: UTF8.self)) else { return -1 }
-                        started = v
-                        head.append(contentsOf: String(v + 1).utf8)
-                    case Self.heartbeatAt: break
-                    case Self.completedAt: tail.append(contentsOf: completedAt.utf8)
-                    case Self.error: tail.append(contentsOf: error.utf8)
-                    case ..<Self.heartbeatAt: head.append(contentsOf: value)
-                    default: tail.append(contentsOf: value)
-                    }
-                    if field < Self.heartbeatAt { head.append(0x1F) }
-                    field += 1
-                    if i == bytes.count { return field }
-                    start = i + 1
+        let parts = packed.withUTF8 { bytes -> (version: String, head: [UInt8], tail: [UInt8])? in
+            let (bounds, n) = Job.packedFieldBounds(bytes)
+            guard n == Job.fieldNames.count else { return nil }
+            func value(_ i: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[bounds[i] ..< bounds[i + 1] - 1]) }
+            guard let started = Int(String(decoding: value(P.version), as: UTF8.self)) else { return nil }
+            var head: [UInt8] = []
+            var tail: [UInt8] = []
+            head.reserveCapacity(bytes.count + 32)
+            tail.reserveCapacity(64 + error.utf8.count)
+            for i in 0..<n where i != P.heartbeatAt {
+                let replaced: String? = switch i {
+                case P.status: status
+                case P.progress: progress
+                case P.version: String(started + 1)
+                case P.completedAt: completedAt
+                case P.error: error
+                default: nil
                 }
-                i += 1
+                if i > P.heartbeatAt { tail.append(0x1F) }
+                if let replaced {
+                    if i < P.heartbeatAt { head.append(contentsOf: replaced.utf8) } else { tail.append(contentsOf: replaced.utf8) }
+                } else {
+                    if i < P.heartbeatAt { head.append(contentsOf: value(i)) } else { tail.append(contentsOf: value(i)) }
+                }
+                if i < P.heartbeatAt { head.append(0x1F) }
             }
+            return (String(started), head, tail)
         }
-        guard fieldCount == Job.fieldNames.count, let started else { return nil }
-        self.version = String(started)
-        self.head = String(decoding: head, as: UTF8.self)
-        self.tail = String(decoding: tail, as: UTF8.self)
+        guard let parts else { return nil }
+        version = parts.version
+        head = String(decoding: parts.head, as: UTF8.self)
+        tail = String(decoding: parts.tail, as: UTF8.self)
     }
 }

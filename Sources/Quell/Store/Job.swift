@@ -171,8 +171,9 @@ public struct Job: Sendable, Equatable {
         try self.init(field: { f[Self.fieldNames[$0]] }, params: f["params"])
     }
 
-    /// Positions in `fieldNames` (and in a packed job) of the fields decoded by name below.
-    private enum F {
+    /// Positions in `fieldNames` (and in a packed job) of the fields read by name
+    /// (the decoder below, `FinishedEvent`).
+    enum Position {
         static let id = 0, type = 1, queue = 2, tenant = 3, key = 4, status = 5, progress = 6, attempt = 7,
                    maxAttempts = 8, version = 9, createdAt = 10, startedAt = 11, heartbeatAt = 12,
                    completedAt = 13, deadlineAt = 14, expected = 15, worker = 16, error = 18,
@@ -187,7 +188,7 @@ public struct Job: Sendable, Equatable {
             guard let v = field(i), !v.isEmpty else { return nil }
             return v
         }
-        let jobID = value(F.id)
+        let jobID = value(Position.id)
         func required(_ i: Int) throws -> String {
             guard let v = value(i) else {
                 throw QuellError.corrupt("job \(jobID ?? "?") has no '\(Self.fieldNames[i])' field")
@@ -208,37 +209,37 @@ public struct Job: Sendable, Equatable {
             }
             return Date(timeIntervalSince1970: Double(ms) / 1000)
         }
-        id = try required(F.id)
-        type = try required(F.type)
-        queue = try required(F.queue)
-        tenant = try required(F.tenant)
-        key = value(F.key)
-        let statusText = try required(F.status)
+        id = try required(Position.id)
+        type = try required(Position.type)
+        queue = try required(Position.queue)
+        tenant = try required(Position.tenant)
+        key = value(Position.key)
+        let statusText = try required(Position.status)
         guard let s = JobStatus(rawValue: statusText) else {
             throw QuellError.corrupt("job \(id) has unknown status '\(statusText.prefix(40))'")
         }
         status = s
         self.params = params.flatMap { $0.isEmpty ? nil : $0 }
-        progress = try value(F.progress).map(JobProgress.parse)
-        attempt = try int(F.attempt)
-        maxAttempts = try int(F.maxAttempts)
-        version = try int(F.version)
-        guard let created = try date(F.createdAt) else { throw QuellError.corrupt("job \(id) has no 'created_at' field") }
+        progress = try value(Position.progress).map(JobProgress.parse)
+        attempt = try int(Position.attempt)
+        maxAttempts = try int(Position.maxAttempts)
+        version = try int(Position.version)
+        guard let created = try date(Position.createdAt) else { throw QuellError.corrupt("job \(id) has no 'created_at' field") }
         createdAt = created
-        startedAt = try date(F.startedAt)
-        heartbeatAt = try date(F.heartbeatAt)
-        completedAt = try date(F.completedAt)
-        deadlineAt = try date(F.deadlineAt)
-        expectedDurationSeconds = value(F.expected).flatMap(Double.init)
-        worker = value(F.worker)
-        error = value(F.error)
-        if let at = try date(F.cancelAt) {
-            cancel = CancelRequest(requestedAt: at, reason: value(F.cancelReason) ?? "user")
+        startedAt = try date(Position.startedAt)
+        heartbeatAt = try date(Position.heartbeatAt)
+        completedAt = try date(Position.completedAt)
+        deadlineAt = try date(Position.deadlineAt)
+        expectedDurationSeconds = value(Position.expected).flatMap(Double.init)
+        worker = value(Position.worker)
+        error = value(Position.error)
+        if let at = try date(Position.cancelAt) {
+            cancel = CancelRequest(requestedAt: at, reason: value(Position.cancelReason) ?? "user")
         }
-        timeoutSeconds = value(F.timeout).flatMap(Double.init)
-        pausedAt = try date(F.pausedAt)
-        resumes = value(F.resumes).flatMap { Int($0) } ?? 0
-        if let text = value(F.headers) {
+        timeoutSeconds = value(Position.timeout).flatMap(Double.init)
+        pausedAt = try date(Position.pausedAt)
+        resumes = value(Position.resumes).flatMap { Int($0) } ?? 0
+        if let text = value(Position.headers) {
             guard case .object(let o)? = try? JSONValue.parse(text) else {
                 throw QuellError.corrupt("job \(id) field 'headers' is not a JSON object: \(text.prefix(40))")
             }
@@ -259,31 +260,37 @@ public struct Job: Sendable, Equatable {
     /// Decodes a job packed by the scripts: the `fieldNames` values in order,
     /// joined by 0x1F (events and script replies carry jobs this way).
     package init(packed: String, params: String? = nil) throws {
-        // The separator is ASCII, so splitting the UTF-8 view keeps every
-        // value whole; the values are decoded by position.
-        // Field bounds found in one pass over the bytes, each value made a
-        // String only when decoded: no array of substrings (each holding the
-        // packed string) per job started.
+        // Each value is made a String only when decoded: no array of
+        // substrings (each holding the packed string) per job started.
         var text = packed
         let count = Self.fieldNames.count
         self = try text.withUTF8 { bytes throws -> Job in
-            var bounds = [Int](repeating: 0, count: count + 1)  // field i is bounds[i] ..< bounds[i + 1] - 1
-            var n = 1
-            for (i, b) in bytes.enumerated() where b == 0x1F {
-                if n == count { n += 1; break }
-                bounds[n] = i + 1
-                n += 1
-            }
+            let (bounds, n) = Self.packedFieldBounds(bytes)
             guard n == count else {
                 let found = n > count ? "more than \(count)" : "\(n)"
                 throw QuellError.corrupt("packed job has \(found) fields, expected \(count): \(packed.prefix(60))")
             }
-            bounds[count] = bytes.count + 1
             return try Job(field: { i in
                 let range = bounds[i] ..< bounds[i + 1] - 1
                 return range.isEmpty ? nil : String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
             }, params: params)
         }
+    }
+
+    /// Where the fields of a packed job lie, found in one pass over its bytes:
+    /// field i is `bounds[i] ..< bounds[i + 1] - 1` when `fields` is
+    /// `fieldNames.count`; `fields` counts up to one more than that (too many).
+    static func packedFieldBounds(_ bytes: UnsafeBufferPointer<UInt8>) -> (bounds: [Int], fields: Int) {
+        let count = fieldNames.count
+        var bounds = [Int](repeating: 0, count: count + 1)
+        var n = 1
+        for (i, b) in bytes.enumerated() where b == 0x1F {
+            if n == count { return (bounds, n + 1) }
+            bounds[n] = i + 1
+            n += 1
+        }
+        if n == count { bounds[count] = bytes.count + 1 }
+        return (bounds, n)
     }
 
     /// Text safe to store in a job field: the pack separator (and other

@@ -52,7 +52,7 @@ final class OutcomeWriter: Sendable {
     func write(_ outcome: Outcome, for context: JobContext) async -> JobSignal? {
         let id = context.job.id
         let lease = context.lease
-        let progress = context.currentProgress == JobProgress() ? nil : context.currentProgress
+        let progress = Self.reportedProgress(context)
         var answer: JobSignal?
         switch outcome {
         case .finish(let status, let error):
@@ -91,7 +91,7 @@ final class OutcomeWriter: Sendable {
             try await store.confirmPaused(id: id, lease: context.lease, progress: progress, cursor: point.cursor)
         }
         if answer == .cancel {
-            let current = context.currentProgress == JobProgress() ? nil : context.currentProgress
+            let current = Self.reportedProgress(context)
             return await confirm(id: id, lease: context.lease, progress: current)
         }
         return answer
@@ -107,9 +107,13 @@ final class OutcomeWriter: Sendable {
     }
 
     private static func report(_ status: JobStatus, _ error: String?, _ context: JobContext) -> FinishReport {
-        let progress = context.currentProgress == JobProgress() ? nil : context.currentProgress
-        return FinishReport(id: context.job.id, lease: context.lease, status: status, error: error, progress: progress,
-                            startedAs: context.startedAs)
+        FinishReport(id: context.job.id, lease: context.lease, status: status, error: error, progress: reportedProgress(context),
+                     startedAs: context.startedAs)
+    }
+
+    /// The run's progress to write with its outcome; nil when it reported none.
+    private static func reportedProgress(_ context: JobContext) -> JobProgress? {
+        context.currentProgress == JobProgress() ? nil : context.currentProgress
     }
 
     private func finish(_ report: FinishReport) async -> JobSignal? {
