@@ -66,15 +66,17 @@ public func spawnProcess(_ path: String, _ arguments: [String], environment: [St
 }
 
 /// The descriptors open in this process now (from /proc/self/fd).
-private func openDescriptors() -> [Int32] {
-    guard let dir = opendir("/proc/self/fd") else { return [] }
+func openDescriptors() -> [Int32] {
+    guard let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name), let dir = opendir("/proc/self/fd") else { return [] }
     defer { closedir(dir) }
     let own = dirfd(dir)
     var out: [Int32] = []
     while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
+        // The name is read through a pointer, up to its NUL: a dirent is only
+        // as long as its name, so loading `d_name` (a 256-byte tuple) reads
+        // past the end of the last entry, and crashed when that crossed the
+        // end of readdir's buffer into an unmapped page.
+        let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
         if let fd = Int32(name), fd != own { out.append(fd) }
     }
     return out
