@@ -8,6 +8,9 @@ noisy microseconds.
 Phases, per job: enqueue (1 job per call), enq4 (4 per call), start (8 per
 call), finish (8 per call; with the worker's copy of each job where finish.lua
 takes one). The library is assembled like Store/Scripts.swift.
+QUELL_COST_BATCH=N sets start's and finish's jobs per call (default 8): two
+runs at different N split a call's fixed cost from its cost per job
+(cost(N) = fixed / N + per_job).
 """
 import glob, hashlib, os, subprocess, sys, time
 import redis
@@ -16,7 +19,7 @@ port, pid, dirs = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 r = redis.Redis(port=port)
 BODIES = ['enqueue', 'start', 'finish', 'progress', 'heartbeat', 'cancel', 'confirm_cancel',
           'retry', 'reap', 'cleanup', 'forward', 'stats', 'expire']
-K = 8
+K = int(os.environ.get('QUELL_COST_BATCH', '8'))
 
 
 def load_library(d):
@@ -78,7 +81,7 @@ def phases(version, base, n, with_copy):
 
     out = []
     def start():
-        for i in range(2 * n // K):
+        for i in range(-(-2 * n // K)):  # every job, the last call taking the rest
             call(p, 'start', [base, now, '10000', 'w1', f'L{i}:', str(K), '30000', '30', '0', '30', '3600', 'default'])
         out.extend(p.execute())
     res['start'] = instructions(start) / (2 * n)
