@@ -11,6 +11,8 @@ takes one). The library is assembled like Store/Scripts.swift.
 QUELL_COST_BATCH=N sets start's and finish's jobs per call (default 8): two
 runs at different N split a call's fixed cost from its cost per job
 (cost(N) = fixed / N + per_job).
+QUELL_COST_COMBINED=1 adds fin+start: a prototype function (in this bench's
+library only) that finishes N jobs and starts N in one call.
 """
 import glob, hashlib, os, subprocess, sys, time
 import redis
@@ -19,6 +21,7 @@ port, pid, dirs = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 r = redis.Redis(port=port)
 BODIES = ['enqueue', 'start', 'finish', 'progress', 'heartbeat', 'cancel', 'confirm_cancel',
           'retry', 'reap', 'cleanup', 'forward', 'stats', 'expire']
+COMBINED = os.environ.get('QUELL_COST_COMBINED') == '1'
 K = int(os.environ.get('QUELL_COST_BATCH', '8'))
 
 
@@ -31,6 +34,14 @@ def load_library(d):
         src += (f"\nlocal function body_{n}(KEYS, ARGV)\n{body}\nend\n"
                 f"redis.register_function('{version}_{n}', function(keys, args)\n"
                 f"  begin(keys, args)\n  local result = body_{n}(keys, args)\n  flush()\n  return result\nend)\n")
+    # A prototype, for measuring only: finish then start in one call
+    # (ARGV: base, now, cap, n finishing, 8 per finishing job, start's ARGV 4…).
+    src += (f"\nredis.register_function('{version}_finstart', function(keys, args)\n"
+            f"  begin(keys, args)\n  local n = tonumber(args[4])\n"
+            f"  local fa, sa = {{args[1], args[2], args[3]}}, {{args[1], args[2], args[3]}}\n"
+            f"  for i = 5, 4 + 8 * n do fa[#fa + 1] = args[i] end\n"
+            f"  for i = 5 + 8 * n, #args do sa[#sa + 1] = args[i] end\n"
+            f"  local a = body_finish(keys, fa)\n  local b = body_start(keys, sa)\n  flush()\n  return {{a, b}}\nend)\n")
     r.function_load(src, replace=True)
     return version
 
@@ -108,6 +119,28 @@ def phases(version, base, n, with_copy):
         done.extend(p.execute())
     res['finish'] = instructions(finish) / (2 * n)
     assert all(x == b'ok' for o in done for x in o), 'a finish was refused'
+
+    if COMBINED:
+        # finish K and start K in one call, one call after another (each
+        # finishes what the one before started): instructions per job started+finished.
+        for i in range(n):
+            call(p, 'enqueue', [base, now, '10000', '30000', f'{i:08d}c', 'demo.noop', 'default', 't1', '', '{}', '3', '', ''])
+        p.execute()
+        state = {'running': []}
+        def startargs(i):
+            return ['w2', f'M{i}:', str(K), '30000', '30', '0', '30', '3600', 'default']
+        first = r.fcall(f'{version}_start', 1, base + ':shard', base, now, '10000', *startargs(0))
+        state['running'] = [(e[2].split(b'\x1f')[0].decode(), e[1].decode(), e[2]) for e in records(first) if e[0] == b'job']
+        rounds = n // K - 1
+        def combined():
+            for i in range(1, rounds + 1):
+                a = [base, now, '10000', str(len(state['running']))]
+                for id, lease, packed in state['running']:
+                    a += [id, lease, 'completed', '', ''] + finished_event(packed, now)
+                fin, st = r.fcall(f'{version}_finstart', 1, base + ':shard', *a, *startargs(i))
+                assert all(x == b'ok' for x in fin), 'a combined finish was refused'
+                state['running'] = [(e[2].split(b'\x1f')[0].decode(), e[1].decode(), e[2]) for e in records(st) if e[0] == b'job']
+        res['fin+start'] = instructions(combined) / (rounds * K)
     return res
 
 
