@@ -105,7 +105,9 @@ def phases(version, base, n, with_copy):
             n = 5 if reply[i] == b'job' else 3
             yield reply[i:i + n]
             i += n
-    leases = [(e[2].split(b'\x1f')[0].decode(), e[1].decode(), e[2]) for b in out for e in records(b) if e[0] == b'job']
+    def started(reply):  # (id, lease, packed) per job a start reply started
+        return [(e[2].split(b'\x1f')[0].decode(), e[1].decode(), e[2]) for e in records(reply) if e[0] == b'job']
+    leases = [job for b in out for job in started(b)]
     assert len(leases) == 2 * n, f'started {len(leases)} of {2 * n}'
 
     done = []
@@ -126,20 +128,19 @@ def phases(version, base, n, with_copy):
         for i in range(n):
             call(p, 'enqueue', [base, now, '10000', '30000', f'{i:08d}c', 'demo.noop', 'default', 't1', '', '{}', '3', '', ''])
         p.execute()
-        state = {'running': []}
         def startargs(i):
             return ['w2', f'M{i}:', str(K), '30000', '30', '0', '30', '3600', 'default']
-        first = r.fcall(f'{version}_start', 1, base + ':shard', base, now, '10000', *startargs(0))
-        state['running'] = [(e[2].split(b'\x1f')[0].decode(), e[1].decode(), e[2]) for e in records(first) if e[0] == b'job']
+        running = started(r.fcall(f'{version}_start', 1, base + ':shard', base, now, '10000', *startargs(0)))
         rounds = n // K - 1
         def combined():
+            nonlocal running
             for i in range(1, rounds + 1):
-                a = [base, now, '10000', str(len(state['running']))]
-                for id, lease, packed in state['running']:
+                a = [base, now, '10000', str(len(running))]
+                for id, lease, packed in running:
                     a += [id, lease, 'completed', '', ''] + finished_event(packed, now)
                 fin, st = r.fcall(f'{version}_finstart', 1, base + ':shard', *a, *startargs(i))
                 assert all(x == b'ok' for x in fin), 'a combined finish was refused'
-                state['running'] = [(e[2].split(b'\x1f')[0].decode(), e[1].decode(), e[2]) for e in records(st) if e[0] == b'job']
+                running = started(st)
         res['fin+start'] = instructions(combined) / (rounds * K)
     return res
 
