@@ -94,11 +94,39 @@ extension JobStore {
     /// Returns the started jobs and the ids dropped (cancelled while queued, deleted, corrupt).
     package func start(worker: String, leasePrefix: String, queues: [String], count: Int) async throws(QuellError)
         -> (started: [StartedJob], skipped: [(id: String, reason: String)]) {
+        let call = startCall(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
+        return try parseStart(try await mapped { try await redis.runAll(Scripts.library, [call])[0].orThrow() })
+    }
+
+    /// Finishes `reports` and starts up to `count` jobs in one round trip: both
+    /// calls written together, the finish first (so the slots it frees are the
+    /// ones the start fills). The worker's usual step at low concurrency, where
+    /// a round trip costs Redis more than either call. `finished` is nil when
+    /// the finish call was refused (the caller writes those outcomes again: a
+    /// finish that did land answers `terminal` the second time); a failed start
+    /// throws, whether or not the finish landed.
+    package func finishThenStart(_ reports: [FinishReport], worker: String, leasePrefix: String, queues: [String], count: Int)
+        async throws(QuellError) -> (finished: [JobSignal]?, started: [StartedJob], skipped: [(id: String, reason: String)]) {
+        let start = startCall(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
+        if reports.isEmpty {
+            let (started, skipped) = try parseStart(try await mapped { try await redis.runAll(Scripts.library, [start])[0].orThrow() })
+            return ([], started, skipped)
+        }
+        let replies = try await mapped { try await redis.runAll(Scripts.library, [finishCall(reports), start]) }
+        let (started, skipped) = try parseStart(try await mapped { try replies[1].orThrow() })
+        let finished = try? parseFinish(try await mapped { try replies[0].orThrow() }, count: reports.count)
+        return (finished, started, skipped)
+    }
+
+    private func startCall(worker: String, leasePrefix: String, queues: [String], count: Int) -> RedisCommand {
         let t = configuration.timeout
         var arguments = header(nowMS)
         arguments += [worker, leasePrefix, count, staleMS, t.base, t.perItem, t.minimum, t.maximum] as [any RedisArgument]
         for q in queues { arguments.append(q) }
-        let reply = try await mapped { try await redis.run(Scripts.start, keys: [keys.shard], arguments: arguments) }
+        return Scripts.start.command(keys: [keys.shard], arguments: arguments)
+    }
+
+    private func parseStart(_ reply: RedisReply) throws(QuellError) -> (started: [StartedJob], skipped: [(id: String, reason: String)]) {
         // One flat list of records: 'job', lease, packed, params, cursor | 'skip', id, reason.
         var started: [StartedJob] = []
         var skipped: [(String, String)] = []
@@ -125,6 +153,11 @@ extension JobStore {
     /// Records how runs ended; one signal per report (`.ok`, `.terminal`, `.lost`).
     package func finish(_ reports: [FinishReport]) async throws(QuellError) -> [JobSignal] {
         if reports.isEmpty { return [] }
+        let call = finishCall(reports)
+        return try parseFinish(try await mapped { try await redis.runAll(Scripts.library, [call])[0].orThrow() }, count: reports.count)
+    }
+
+    private func finishCall(_ reports: [FinishReport]) -> RedisCommand {
         let now = nowMS
         let completedAt = String(now)
         var arguments = header(now)
@@ -141,8 +174,11 @@ extension JobStore {
                 arguments += ["", "", ""] as [any RedisArgument]
             }
         }
-        let reply = try await mapped { try await redis.run(Scripts.finish, keys: [keys.shard], arguments: arguments) }
-        let codes = try expectArray(reply, count: reports.count, "finish")
+        return Scripts.finish.command(keys: [keys.shard], arguments: arguments)
+    }
+
+    private func parseFinish(_ reply: RedisReply, count: Int) throws(QuellError) -> [JobSignal] {
+        let codes = try expectArray(reply, count: count, "finish")
         return codes.map { code -> JobSignal in
             switch code.string {
             case "ok": return .ok

@@ -16,6 +16,11 @@ enum Outcome: Sendable {
 /// Writes outcomes to the store. Finishes are batched: a job that ends while
 /// a finish call is in flight joins the next call, so 100 jobs ending at once
 /// cost a few round trips; a lone job is written at once (latency first).
+/// While the processor's fetch loop is active (it starts a job as soon as a
+/// slot frees), the finish of a job whose slot it frees rides with that
+/// start instead: one round trip for both (`takeCarried`, `carried`). When
+/// the loop stops being active (it blocks for work, backs off, stops), what
+/// is pending is flushed on its own at once.
 /// A write that fails because Redis is unreachable is retried with backoff —
 /// an outcome is never dropped while the process lives (if it dies, the
 /// reaper recovers the job).
@@ -34,6 +39,11 @@ final class OutcomeWriter: Sendable {
     private struct State {
         var pending: [Pending] = []
         var flushing = false
+        /// The fetch loop will call `takeCarried` soon: it waits for a free
+        /// slot or is about to start jobs, and does not block for work.
+        var carrierActive = false
+        /// Taken by the fetch loop and not yet answered.
+        var carried: [Pending] = []
     }
     private let state = Mutex(State())
     private let backoff = Backoff(base: 0.05, max: 2)
@@ -102,8 +112,50 @@ final class OutcomeWriter: Sendable {
     /// heartbeats and all — until the finish has landed, then is forgotten,
     /// as `write` does; the job's task ends at once, which spares a wakeup per
     /// job on the pool.
+    /// The caller frees the run's slot right after (that wakes the fetch
+    /// loop), so the finish may ride with the next start.
     func finishInBackground(_ status: JobStatus, error: String?, for context: JobContext) {
-        enqueue(Pending(report: Self.report(status, error, context), done: nil, context: context))
+        enqueue(Pending(report: Self.report(status, error, context), done: nil, context: context), rides: true)
+    }
+
+    /// The fetch loop says whether it will come for finishes soon. Going
+    /// inactive flushes what is pending, so nothing waits on a loop that blocks.
+    func setCarrier(active: Bool) {
+        let lead = state.withLock { s -> Bool in
+            s.carrierActive = active
+            if active || s.flushing || s.pending.isEmpty { return false }
+            s.flushing = true
+            return true
+        }
+        if lead { Task { await self.flush() } }
+    }
+
+    /// The finishes pending now, for the fetch loop to write with its start;
+    /// it hands them back through `carried`.
+    func takeCarried() -> [FinishReport] {
+        state.withLock { s -> [Pending] in
+            let b = s.pending
+            s.pending.removeAll(keepingCapacity: true)
+            s.carried.append(contentsOf: b)
+            return b
+        }.map(\.report)
+    }
+
+    /// The answers to the finishes `takeCarried` returned last, in order; nil
+    /// when they were not written (or may not have been): they are written
+    /// again on their own, persistently (a finish that had landed answers
+    /// `terminal` the second time).
+    func carried(_ answers: [JobSignal]?) {
+        let batch = state.withLock { s -> [Pending] in
+            let b = s.carried
+            s.carried.removeAll(keepingCapacity: true)
+            return b
+        }
+        guard let answers, answers.count == batch.count else {
+            for p in batch { enqueue(p, rides: false) }
+            return
+        }
+        complete(batch, answers)
     }
 
     private static func report(_ status: JobStatus, _ error: String?, _ context: JobContext) -> FinishReport {
@@ -118,15 +170,16 @@ final class OutcomeWriter: Sendable {
 
     private func finish(_ report: FinishReport) async -> JobSignal? {
         await withCheckedContinuation { (c: CheckedContinuation<JobSignal?, Never>) in
-            enqueue(Pending(report: report, done: c, context: nil))
+            enqueue(Pending(report: report, done: c, context: nil), rides: false)
         }
     }
 
-    /// Adds a finish to the next batch, starting a flush when none runs.
-    private func enqueue(_ pending: Pending) {
+    /// Adds a finish to the next batch, starting a flush when none runs and
+    /// the finish does not ride with the fetch loop's next start.
+    private func enqueue(_ pending: Pending, rides: Bool) {
         let lead = state.withLock { s -> Bool in
             s.pending.append(pending)
-            if s.flushing { return false }
+            if s.flushing || (rides && s.carrierActive) { return false }
             s.flushing = true
             return true
         }
@@ -146,10 +199,15 @@ final class OutcomeWriter: Sendable {
             let answers = await persistently("finish \(batch.count) jobs") {
                 try await store.finish(batch.map(\.report))
             }
-            for (i, p) in batch.enumerated() {
-                if let context = p.context { running.remove(context) }
-                p.done?.resume(returning: answers.flatMap { i < $0.count ? $0[i] : nil })
-            }
+            complete(batch, answers)
+        }
+    }
+
+    /// Forgets the written runs and answers their waiters.
+    private func complete(_ batch: [Pending], _ answers: [JobSignal]?) {
+        for (i, p) in batch.enumerated() {
+            if let context = p.context { running.remove(context) }
+            p.done?.resume(returning: answers.flatMap { i < $0.count ? $0[i] : nil })
         }
     }
 

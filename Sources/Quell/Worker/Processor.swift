@@ -77,31 +77,54 @@ final class Processor: Sendable {
     private func fetchLoop() async {
         var failures = 0
         while !isStopped {
-            let free = await gate.waitForFree()
+            writer.setCarrier(active: true)
+            var free = await gate.waitForFree()
             if isStopped { break }
+            if free < settings.slots {
+                // Let handlers that have just returned free their slots too
+                // (they are queued on the pool behind this loop): one start
+                // for all of them instead of one per slot.
+                await Task.yield()
+                free = gate.free
+            }
             let call = state.withLock { s -> Int in
                 s.startCalls += 1
                 return s.startCalls
             }
             do {
-                let result = try await store.start(worker: settings.workerID, leasePrefix: "\(settings.workerID)/\(call)/",
-                                                   queues: settings.queues, count: free)
+                // The finishes of the runs that freed these slots go in the
+                // same round trip as the start that fills them.
+                let result: (started: [StartedJob], skipped: [(id: String, reason: String)])
+                do {
+                    let r = try await store.finishThenStart(writer.takeCarried(), worker: settings.workerID,
+                                                            leasePrefix: "\(settings.workerID)/\(call)/", queues: settings.queues, count: free)
+                    writer.carried(r.finished)
+                    result = (r.started, r.skipped)
+                } catch {
+                    writer.carried(nil)
+                    throw error
+                }
                 failures = 0
                 for s in result.skipped where s.reason != "cancelled" {
                     log("skipped \(s.id): \(s.reason)")
                 }
                 if result.started.isEmpty {
-                    if result.skipped.isEmpty { await waitForWork() }
+                    if result.skipped.isEmpty {
+                        writer.setCarrier(active: false)
+                        await waitForWork()
+                    }
                     continue
                 }
                 gate.take(result.started.count)
                 for job in result.started { launch(job) }
             } catch {
+                writer.setCarrier(active: false)
                 log("fetch failed: \(error)")
                 try? await Task.sleep(for: .seconds(settings.retryBackoff.delay(attempt: min(failures, 6)) / 10))
                 failures += 1
             }
         }
+        writer.setCarrier(active: false)
     }
 
     /// Blocks until a job is pushed to one of the queues (claiming it into the
@@ -140,9 +163,16 @@ final class Processor: Sendable {
         let task = Task { [self] in
             let began = ContinuousClock.now
             let outcome = await execute(context)
-            // An abandoned run's slot was freed by the hard stop already.
+            // An abandoned run's slot was freed by the hard stop already. A
+            // finish is handed to the writer before its slot is freed, so the
+            // start that fills the slot carries it (see OutcomeWriter).
             let owned = running.handlerFinished(context)
-            if owned { gate.release() }
+            if owned, case .finish(let status, let error) = outcome {
+                writer.finishInBackground(status, error: error, for: context)
+                gate.release()
+            } else if owned {
+                gate.release()
+            }
             let seconds = Self.seconds(began.duration(to: .now))
             let name = Self.name(outcome)
             let level: LogLevel = name == "failed" ? .warning : .info
@@ -162,10 +192,7 @@ final class Processor: Sendable {
                 metrics.record(timer: "quell_worker_job_duration_seconds", seconds: seconds, dimensions: [("type", job.type), ("outcome", name)])
                 metrics.record(gauge: "quell_worker_busy_slots", value: Double(running.busy), dimensions: [])
             }
-            if owned, case .finish(let status, let error) = outcome {
-                writer.finishInBackground(status, error: error, for: context)
-                return
-            }
+            if owned, case .finish = outcome { return }
             let answer = await writer.write(outcome, for: context)
             if !owned {
                 // The hard stop closed the job without this handler: what it

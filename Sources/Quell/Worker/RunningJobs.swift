@@ -150,6 +150,9 @@ final class SlotGate: Sendable {
 
     func take(_ n: Int) { state.withLock { $0.free -= n } }
 
+    /// Slots free now.
+    var free: Int { state.withLock { $0.free } }
+
     func release() {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             s.free += 1
