@@ -18,9 +18,9 @@ enum Outcome: Sendable {
 /// cost a few round trips; a lone job is written at once (latency first).
 /// While the processor's fetch loop is active (it starts a job as soon as a
 /// slot frees), the finish of a job whose slot it frees rides with that
-/// start instead: one round trip for both (`takeCarried`, `carried`). When
-/// the loop stops being active (it blocks for work, backs off, stops), what
-/// is pending is flushed on its own at once.
+/// start instead: one round trip for both (`takeCarried`, `carried`). While
+/// the loop's call is in flight, and when it stops (it blocks for work, backs
+/// off, stops), finishes are written on their own at once.
 /// A write that fails because Redis is unreachable is retried with backoff —
 /// an outcome is never dropped while the process lives (if it dies, the
 /// reaper recovers the job).
@@ -131,12 +131,15 @@ final class OutcomeWriter: Sendable {
     }
 
     /// The finishes pending now, for the fetch loop to write with its start;
-    /// it hands them back through `carried`.
+    /// it hands them back through `carried`. Until the loop is active again
+    /// (`setCarrier`), finishes are written on their own: while its call is in
+    /// flight they overlap it rather than wait a round trip for the next one.
     func takeCarried() -> [FinishReport] {
         state.withLock { s -> [Pending] in
             let b = s.pending
             s.pending.removeAll(keepingCapacity: true)
             s.carried.append(contentsOf: b)
+            s.carrierActive = false
             return b
         }.map(\.report)
     }

@@ -93,7 +93,9 @@ final class Processor: Sendable {
             }
             do {
                 // The finishes of the runs that freed these slots go in the
-                // same round trip as the start that fills them.
+                // same round trip as the start that fills them (taking them
+                // also lets later finishes go on their own until the loop
+                // waits for a slot again).
                 let result: (started: [StartedJob], skipped: [(id: String, reason: String)])
                 do {
                     let r = try await store.finishThenStart(writer.takeCarried(), worker: settings.workerID,
@@ -109,16 +111,12 @@ final class Processor: Sendable {
                     log("skipped \(s.id): \(s.reason)")
                 }
                 if result.started.isEmpty {
-                    if result.skipped.isEmpty {
-                        writer.setCarrier(active: false)
-                        await waitForWork()
-                    }
+                    if result.skipped.isEmpty { await waitForWork() }
                     continue
                 }
                 gate.take(result.started.count)
                 for job in result.started { launch(job) }
             } catch {
-                writer.setCarrier(active: false)
                 log("fetch failed: \(error)")
                 try? await Task.sleep(for: .seconds(settings.retryBackoff.delay(attempt: min(failures, 6)) / 10))
                 failures += 1
