@@ -18,10 +18,9 @@ enum Outcome: Sendable {
 /// cost a few round trips; a lone job is written at once (latency first).
 /// While the processor's fetch loop is active (it starts a job as soon as a
 /// slot frees), the finish of a job whose slot it frees rides with that
-/// start instead: one round trip for both (`takeCarried`, `carried`); so do
-/// up to `rideLimit` that end while its call is in flight (they ride with the
-/// next one). When the loop goes away (it blocks for work, backs off, stops),
-/// finishes are written on their own at once.
+/// start instead: one round trip for both (`takeCarried`, `carried`). While
+/// the loop's call is in flight, and when it stops (it blocks for work, backs
+/// off, stops), finishes are written on their own at once.
 /// A write that fails because Redis is unreachable is retried with backoff —
 /// an outcome is never dropped while the process lives (if it dies, the
 /// reaper recovers the job).
@@ -40,26 +39,13 @@ final class OutcomeWriter: Sendable {
     private struct State {
         var pending: [Pending] = []
         var flushing = false
-        var carrier = Carrier.away
+        /// The fetch loop will call `takeCarried` soon: it waits for a free
+        /// slot or is about to start jobs, and does not block for work.
+        var carrierActive = false
         /// Taken by the fetch loop and not yet answered.
         var carried: [Pending] = []
     }
     private let state = Mutex(State())
-    /// Where the fetch loop is, as far as finishes riding with it go.
-    enum Carrier: Sendable {
-        /// Waiting for a free slot: it starts jobs (and takes what is pending) as soon as one frees.
-        case waiting
-        /// Its call is in flight; it takes what is pending when it waits again.
-        case inFlight
-        /// Blocked for work, backing off or stopped: nothing waits for it.
-        case away
-    }
-    /// At most this many finishes wait for the loop while its call is in
-    /// flight; one more and they go on their own, overlapping that call (at
-    /// high concurrency a round trip's wait would idle Redis and the worker
-    /// in turn). 8 per call already gets most of a batch's saving
-    /// (`bench/lua-cost`: finish ~110 k instructions per job at 8, ~101 k at 32).
-    static let rideLimit = 8
     private let backoff = Backoff(base: 0.05, max: 2)
 
     init(store: JobStore, running: RunningJobs, log: @escaping @Sendable (String) -> Void) {
@@ -132,12 +118,12 @@ final class OutcomeWriter: Sendable {
         enqueue(Pending(report: Self.report(status, error, context), done: nil, context: context), rides: true)
     }
 
-    /// The fetch loop says where it is (`Carrier`). Going away flushes what
-    /// is pending, so nothing waits on a loop that blocks.
-    func setCarrier(_ carrier: Carrier) {
+    /// The fetch loop says whether it will come for finishes soon. Going
+    /// inactive flushes what is pending, so nothing waits on a loop that blocks.
+    func setCarrier(active: Bool) {
         let lead = state.withLock { s -> Bool in
-            s.carrier = carrier
-            if carrier != .away || s.flushing || s.pending.isEmpty { return false }
+            s.carrierActive = active
+            if active || s.flushing || s.pending.isEmpty { return false }
             s.flushing = true
             return true
         }
@@ -145,14 +131,15 @@ final class OutcomeWriter: Sendable {
     }
 
     /// The finishes pending now, for the fetch loop to write with its start;
-    /// it hands them back through `carried`. The loop is `inFlight` from here
-    /// until it says otherwise.
+    /// it hands them back through `carried`. Until the loop is active again
+    /// (`setCarrier`), finishes are written on their own: while its call is in
+    /// flight they overlap it rather than wait a round trip for the next one.
     func takeCarried() -> [FinishReport] {
         state.withLock { s -> [Pending] in
             let b = s.pending
             s.pending.removeAll(keepingCapacity: true)
             s.carried.append(contentsOf: b)
-            s.carrier = .inFlight
+            s.carrierActive = false
             return b
         }.map(\.report)
     }
@@ -195,8 +182,7 @@ final class OutcomeWriter: Sendable {
     private func enqueue(_ pending: Pending, rides: Bool) {
         let lead = state.withLock { s -> Bool in
             s.pending.append(pending)
-            if s.flushing { return false }
-            if rides && (s.carrier == .waiting || (s.carrier == .inFlight && s.pending.count <= Self.rideLimit)) { return false }
+            if s.flushing || (rides && s.carrierActive) { return false }
             s.flushing = true
             return true
         }

@@ -77,7 +77,7 @@ final class Processor: Sendable {
     private func fetchLoop() async {
         var failures = 0
         while !isStopped {
-            writer.setCarrier(.waiting)
+            writer.setCarrier(active: true)
             var free = await gate.waitForFree()
             if isStopped { break }
             if free < settings.slots {
@@ -93,8 +93,9 @@ final class Processor: Sendable {
             }
             do {
                 // The finishes of the runs that freed these slots go in the
-                // same round trip as the start that fills them (see
-                // OutcomeWriter for the ones that end while it is in flight).
+                // same round trip as the start that fills them (taking them
+                // also lets later finishes go on their own until the loop
+                // waits for a slot again).
                 let result: (started: [StartedJob], skipped: [(id: String, reason: String)])
                 do {
                     let r = try await store.finishThenStart(writer.takeCarried(), worker: settings.workerID,
@@ -110,22 +111,18 @@ final class Processor: Sendable {
                     log("skipped \(s.id): \(s.reason)")
                 }
                 if result.started.isEmpty {
-                    if result.skipped.isEmpty {
-                        writer.setCarrier(.away)
-                        await waitForWork()
-                    }
+                    if result.skipped.isEmpty { await waitForWork() }
                     continue
                 }
                 gate.take(result.started.count)
                 for job in result.started { launch(job) }
             } catch {
-                writer.setCarrier(.away)
                 log("fetch failed: \(error)")
                 try? await Task.sleep(for: .seconds(settings.retryBackoff.delay(attempt: min(failures, 6)) / 10))
                 failures += 1
             }
         }
-        writer.setCarrier(.away)
+        writer.setCarrier(active: false)
     }
 
     /// Blocks until a job is pushed to one of the queues (claiming it into the
