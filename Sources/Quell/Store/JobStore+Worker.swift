@@ -99,8 +99,9 @@ extension JobStore {
     }
 
     /// Finishes `reports` and starts up to `count` jobs in one round trip: both
-    /// calls written together, the finish first (so the slots it frees are the
-    /// ones the start fills). The worker's usual step at low concurrency, where
+    /// calls written together, the finish first (the runs that freed the
+    /// worker's slots end before the jobs that fill them begin). The worker's
+    /// usual step at low concurrency, where
     /// a round trip costs Redis more than either call. `finished` is nil when
     /// the finish call was refused (the caller writes those outcomes again: a
     /// finish that did land answers `terminal` the second time); a failed start
