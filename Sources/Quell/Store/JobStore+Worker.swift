@@ -101,18 +101,18 @@ extension JobStore {
     /// Finishes `reports` and starts up to `count` jobs in one round trip: both
     /// calls written together, the finish first (the runs that freed the
     /// worker's slots end before the jobs that fill them begin). The worker's
-    /// usual step at low concurrency, where
-    /// a round trip costs Redis more than either call. `finished` is nil when
+    /// usual step at low concurrency, where a round trip costs Redis more
+    /// than either call. `finished` is nil when
     /// the finish call was refused (the caller writes those outcomes again: a
     /// finish that did land answers `terminal` the second time); a failed start
     /// throws, whether or not the finish landed.
     package func finishThenStart(_ reports: [FinishReport], worker: String, leasePrefix: String, queues: [String], count: Int)
         async throws(QuellError) -> (finished: [JobSignal]?, started: [StartedJob], skipped: [(id: String, reason: String)]) {
-        let start = startCall(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
         if reports.isEmpty {
-            let (started, skipped) = try parseStart(try await mapped { try await redis.runAll(Scripts.library, [start])[0].orThrow() })
+            let (started, skipped) = try await start(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
             return ([], started, skipped)
         }
+        let start = startCall(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
         let replies = try await mapped { try await redis.runAll(Scripts.library, [finishCall(reports), start]) }
         let (started, skipped) = try parseStart(try await mapped { try replies[1].orThrow() })
         let finished = try? parseFinish(try await mapped { try replies[0].orThrow() }, count: reports.count)

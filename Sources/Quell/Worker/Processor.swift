@@ -176,10 +176,8 @@ final class Processor: Sendable {
             // finish is handed to the writer before its slot is freed, so the
             // start that fills the slot carries it (see OutcomeWriter).
             let owned = running.handlerFinished(context)
-            if owned, case .finish(let status, let error) = outcome {
-                writer.finishInBackground(status, error: error, for: context)
-                gate.release()
-            } else if owned {
+            if owned {
+                if case .finish(let status, let error) = outcome { writer.finishInBackground(status, error: error, for: context) }
                 gate.release()
             }
             let seconds = Self.seconds(began.duration(to: .now))
