@@ -47,7 +47,7 @@ extension RedisSettings {
     /// These settings as the `QUELL_*` variables they came from (flags, the
     /// environment and defaults already resolved: flag > environment > default).
     func variables(reaper: ReaperOptions?) -> [String: String] {
-        var v = ["QUELL_REDIS_URL": url, "QUELL_PREFIX": prefix]
+        var v = ["QUELL_REDIS_URL": url, "QUELL_PREFIX": prefix, "QUELL_ENQUEUE_LINGER_MS": String(enqueueLingerMS)]
         if let reaper {
             v["QUELL_STALE_SECONDS"] = String(reaper.staleAfterSeconds)
             v["QUELL_REAPER_SECONDS"] = String(reaper.intervalSeconds)

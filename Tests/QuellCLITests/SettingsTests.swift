@@ -17,6 +17,8 @@ import Testing
         ("QUELL_STALE_SECONDS", "7.5", { $0.staleAfter == 7.5 }),
         ("QUELL_REAPER_SECONDS", "0.25", { $0.reaperInterval == 0.25 }),
         ("QUELL_RETENTION_SECONDS", "3600", { $0.retention == 3600 }),
+        ("QUELL_ENQUEUE_LINGER_MS", "2", { $0.enqueueLinger == 0.002 }),
+        ("QUELL_ENQUEUE_LINGER_MS", "0", { $0.enqueueLinger == 0 }),
         ("QUELL_TIMEOUT_BASE_SECONDS", "60", { $0.timeout.base == 60 }),
         ("QUELL_TIMEOUT_PER_ITEM_SECONDS", "2", { $0.timeout.perItem == 2 }),
         ("QUELL_TIMEOUT_MIN_SECONDS", "30", { $0.timeout.minimum == 30 }),
@@ -86,6 +88,13 @@ import Testing
     @Test func aBadRetentionIsAUsageError() {
         #expect(throws: UsageError.self) { try QuellCommandLine.parse(["worker"], environment: ["QUELL_RETENTION_SECONDS": "soon"]) }
         #expect(throws: UsageError.self) { try QuellCommandLine.parse(["api"], environment: ["QUELL_RETENTION_SECONDS": "0"]) }
+    }
+
+    @Test func aBadEnqueueLingerIsAUsageError() {
+        for bad in ["-1", "1001", "soon"] {
+            #expect(throws: UsageError.self) { try QuellCommandLine.parse(["api"], environment: ["QUELL_ENQUEUE_LINGER_MS": bad]) }
+            #expect(throws: QuellError.self) { try QuellSettings.read(["QUELL_ENQUEUE_LINGER_MS": bad]) }
+        }
     }
 
     private func defaultWorker() throws -> WorkerOptions {

@@ -30,8 +30,9 @@ struct EnqueueGroupTests {
     /// Holds a first call in flight, queues `count` requests behind it one
     /// after the other (so their arrival order is known), releases the first
     /// call, and returns the types each call carried.
-    func callsWithRequestsQueuedBehindAHeldCall(limit: Int, count: Int) async -> [[String]] {
-        let group = EnqueueGroup(limit: limit)
+    func callsWithRequestsQueuedBehindAHeldCall(limit: Int, count: Int, linger: Duration = .microseconds(500),
+                                                then: (@Sendable (EnqueueGroup, @escaping EnqueueGroup.Send) async -> Void)? = nil) async -> [[String]] {
+        let group = EnqueueGroup(limit: limit, linger: linger)
         let recorder = Recorder()
         let send: EnqueueGroup.Send = { requests in await recorder.send(requests) }
         let first = Task { await group.enqueue(EnqueueRequest(type: "first"), send: send) }
@@ -43,6 +44,7 @@ struct EnqueueGroupTests {
         }
         recorder.gate.withLock { $0!.resume() }
         _ = await first.value
+        await then?(group, send)
         for t in waiting { _ = await t.value }
         return recorder.calls.withLock { $0 }
     }
@@ -50,6 +52,30 @@ struct EnqueueGroupTests {
     @Test func requestsArrivingDuringACallGoTogetherInTheNextInArrivalOrder() async {
         let calls = await callsWithRequestsQueuedBehindAHeldCall(limit: 128, count: 10)
         #expect(calls == [["first"], (0..<10).map { "t\($0)" }])
+    }
+
+    /// The sender expects back the callers it answered: with the first
+    /// caller's next request on its way, the three that waited behind the
+    /// first call wait for it (the linger is far longer than it takes) and
+    /// all four go in one call.
+    @Test func theNextCallWaitsForTheCallersTheLastOneAnswered() async {
+        let calls = await callsWithRequestsQueuedBehindAHeldCall(limit: 128, count: 3, linger: .seconds(600)) { group, send in
+            _ = await group.enqueue(EnqueueRequest(type: "again"), send: send)
+        }
+        #expect(calls == [["first"], ["t0", "t1", "t2", "again"]])
+    }
+
+    /// A caller that does not come back delays the others by the linger at
+    /// most: the one waiting behind the first call goes alone after it.
+    @Test func whoeverIsWaitingGoesWhenTheLingerEnds() async {
+        let calls = await callsWithRequestsQueuedBehindAHeldCall(limit: 128, count: 1, linger: .milliseconds(1))
+        #expect(calls == [["first"], ["t0"]])
+    }
+
+    /// With no linger, requests that waited go as soon as the call before them returns.
+    @Test func withNoLingerWaitingRequestsGoAtOnce() async {
+        let calls = await callsWithRequestsQueuedBehindAHeldCall(limit: 128, count: 3, linger: .zero)
+        #expect(calls == [["first"], ["t0", "t1", "t2"]])
     }
 
     @Test func aLoneRequestIsSentAtOnceAlone() async {

@@ -54,13 +54,18 @@ public struct QuellConfiguration: Sendable, Equatable {
     public var revokedTTL: Double
     /// How long a finished job is kept before the janitor deletes it.
     public var retention: Double
+    /// Seconds a single enqueue may wait, at most, for the other producers
+    /// it expects to share its call (`QUELL_ENQUEUE_LINGER_MS`, in ms; 0:
+    /// never waits). Only under concurrency: a request that finds no call
+    /// in flight is sent at once. See `JobStore.enqueue(_:)`.
+    public var enqueueLinger: Double
 
     /// A configuration; the defaults are DESIGN.md's ("Configuration").
     public init(redisURL: RedisURL = RedisURL(endpoint: .tcp(host: "127.0.0.1", port: 6379)),
                 prefix: String = "quell", heartbeatInterval: Double = 2, staleAfter: Double = 10,
                 reaperInterval: Double = 1, shutdownGrace: Double = 30, timeout: TimeoutPolicy = TimeoutPolicy(),
                 eventsMaxLength: Int = 100_000, revokedTTL: Double = 86_400, retention: Double = 7 * 86_400,
-                cancelGrace: Double = 30) {
+                cancelGrace: Double = 30, enqueueLinger: Double = 0.0005) {
         self.redisURL = redisURL
         self.prefix = prefix
         self.heartbeatInterval = heartbeatInterval
@@ -72,6 +77,7 @@ public struct QuellConfiguration: Sendable, Equatable {
         self.eventsMaxLength = eventsMaxLength
         self.revokedTTL = revokedTTL
         self.retention = retention
+        self.enqueueLinger = enqueueLinger
     }
 
     /// The key names under `prefix`.

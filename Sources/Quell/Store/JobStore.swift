@@ -20,7 +20,7 @@ public final class JobStore: Sendable {
     /// The time source of every script call (`ManualClock` in tests).
     public let clock: any QuellClock
     /// Concurrent single enqueues share one function call (group commit).
-    let enqueueGroup = EnqueueGroup()
+    let enqueueGroup: EnqueueGroup
 
     /// A store on an existing client (tests and benchmarks share or tune clients).
     package init(redis: RedisClient, configuration: QuellConfiguration, clock: any QuellClock = SystemClock()) {
@@ -28,6 +28,7 @@ public final class JobStore: Sendable {
         self.configuration = configuration
         self.keys = configuration.keys
         self.clock = clock
+        self.enqueueGroup = EnqueueGroup(linger: .nanoseconds(Int64((configuration.enqueueLinger * 1e9).rounded())))
         installResumeHook()
     }
 
@@ -80,7 +81,10 @@ public final class JobStore: Sendable {
     /// Concurrent calls are committed together: requests that arrive while
     /// one enqueue is on its way to Redis share the next call (one atomic
     /// call, in arrival order), so many producers cost Redis far less per
-    /// job than one call each. A lone caller is never made to wait for others.
+    /// job than one call each. A lone caller is never made to wait for
+    /// others; under concurrency a call may wait up to
+    /// `QuellConfiguration.enqueueLinger` for the callers the previous call
+    /// answered, so that each call carries them all.
     @discardableResult
     public func enqueue(_ request: EnqueueRequest) async throws(QuellError) -> Job {
         try await enqueueGroup.enqueue(request) { [self] (group) throws(QuellError) in

@@ -68,6 +68,8 @@ public struct QuellSettings: Sendable, Equatable {
         Variable(name: "QUELL_ABANDONED_TASK_LIMIT", defaultValue: "4",
                  summary: "more abandoned handlers than this: the worker exits (75)"),
         Variable(name: "QUELL_RETENTION_SECONDS", defaultValue: "604800", summary: "keep finished jobs this long"),
+        Variable(name: "QUELL_ENQUEUE_LINGER_MS", defaultValue: "0.5",
+                 summary: "a single enqueue waits up to this for producers expected to share its call"),
         Variable(name: "QUELL_TIMEOUT_BASE_SECONDS", defaultValue: "300", summary: "job timeout: base"),
         Variable(name: "QUELL_TIMEOUT_PER_ITEM_SECONDS", defaultValue: "10", summary: "job timeout: per item"),
         Variable(name: "QUELL_TIMEOUT_MIN_SECONDS", defaultValue: "300", summary: "job timeout: minimum"),
@@ -110,6 +112,11 @@ public struct QuellSettings: Sendable, Equatable {
         store.shutdownGrace = try seconds("QUELL_SHUTDOWN_GRACE_SECONDS")
         store.cancelGrace = try seconds("QUELL_CANCEL_GRACE_SECONDS")
         store.retention = try seconds("QUELL_RETENTION_SECONDS")
+        let lingerText = text("QUELL_ENQUEUE_LINGER_MS") ?? ""
+        guard let linger = Double(lingerText), linger >= 0, linger <= 1000 else {
+            throw .invalid("QUELL_ENQUEUE_LINGER_MS must be a number of milliseconds from 0 to 1000, got '\(lingerText.prefix(40))'")
+        }
+        store.enqueueLinger = linger / 1000
         store.timeout = TimeoutPolicy(base: try seconds("QUELL_TIMEOUT_BASE_SECONDS"),
                                       perItem: try seconds("QUELL_TIMEOUT_PER_ITEM_SECONDS"),
                                       minimum: try seconds("QUELL_TIMEOUT_MIN_SECONDS"),

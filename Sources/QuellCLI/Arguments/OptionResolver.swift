@@ -108,6 +108,14 @@ public struct OptionResolver: Sendable {
         return try seconds(found, positive: positive)
     }
 
+    public func milliseconds(_ setting: Setting, in range: ClosedRange<Double>) throws(UsageError) -> Double {
+        guard let found = raw(setting) else { preconditionFailure("setting \(setting.environment) has no default") }
+        guard let value = Double(found.value), range.contains(value) else {
+            throw invalid(found, "a number of milliseconds from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
     public func seconds(_ setting: Setting, positive: Bool = false) throws(UsageError) -> Double {
         guard let found = raw(setting) else { preconditionFailure("setting \(setting.environment) has no default") }
         return try seconds(found, positive: positive)

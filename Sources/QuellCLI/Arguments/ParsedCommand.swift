@@ -23,10 +23,14 @@ public struct RedisSettings: Sendable, Equatable {
     public var url: String
     /// Prefix of every key (`quell`).
     public var prefix: String
+    /// How long one enqueue may wait for the producers expected to share
+    /// its call, in milliseconds (`QUELL_ENQUEUE_LINGER_MS`).
+    public var enqueueLingerMS: Double
 
-    public init(url: String, prefix: String) {
+    public init(url: String, prefix: String, enqueueLingerMS: Double = 0.5) {
         self.url = url
         self.prefix = prefix
+        self.enqueueLingerMS = enqueueLingerMS
     }
 }
 

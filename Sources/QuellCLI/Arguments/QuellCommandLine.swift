@@ -259,7 +259,8 @@ public enum QuellCommandLine {
     }
 
     private static func redis(_ r: OptionResolver) throws(UsageError) -> RedisSettings {
-        RedisSettings(url: try r.redisURL(r.raw("redis")!), prefix: try nonEmpty(r, "prefix"))
+        RedisSettings(url: try r.redisURL(r.raw("redis")!), prefix: try nonEmpty(r, "prefix"),
+                      enqueueLingerMS: try r.milliseconds(.enqueueLinger, in: 0...1000))
     }
 
     /// Positional `index` (present: the parser checked the count), not blank.

@@ -72,10 +72,13 @@ extension Setting {
     public static let retention = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_RETENTION_SECONDS",
                                           defaultValue: "604800", defaultDescription: "604800 (7 days)",
                                           summary: "keep finished jobs this long (the janitor deletes older ones)")
+    public static let enqueueLinger = Setting(flag: nil, placeholder: "MS", environment: "QUELL_ENQUEUE_LINGER_MS",
+                                              defaultValue: "0.5",
+                                              summary: "a single enqueue waits up to this for producers expected to share its call (0: never)")
 
     /// Every setting, in the order of DESIGN.md's table.
     public static let all: [Setting] = [
         .redis, .prefix, .host, .port, .tokens, .adminToken, .noAuth, .queues, .concurrency, .logLevel,
-        .heartbeat, .staleAfter, .reaperInterval, .grace, .cancelGrace, .abandonedTaskLimit, .retention, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
+        .heartbeat, .staleAfter, .reaperInterval, .grace, .cancelGrace, .abandonedTaskLimit, .retention, .enqueueLinger, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
     ]
 }
