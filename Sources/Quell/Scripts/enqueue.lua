@@ -4,10 +4,11 @@
 -- ARGV: 1 base, 2 now ms, 3 events cap, 4 stale-after ms,
 --       then 9 per job: id, type, queue, tenant, key ('' = none), params JSON,
 --       max_attempts, timeout seconds ('' = adaptive), headers JSON ('' = none)
--- Returns one entry per job, in order:
---   {'ok'}                       accepted, status queued, version 1
---   {'conflict', {<packed holder>, params}}   a non-terminal job holds the key (invariant 2)
---   {'error', message}           the holder's hash is corrupt
+-- Returns one flat list, one record per job, in order (flat: a table per
+-- record costs the reply conversion more than its strings):
+--   'ok'                              accepted, status queued, version 1
+--   'conflict', <packed holder>, params   a non-terminal job holds the key (invariant 2)
+--   'error', message                  the holder's hash is corrupt
 -- Events: 'queued' (version 1) per accepted job. A stuck holder (heartbeat
 --   stale or past its deadline) is first closed — running → timed_out,
 --   cancelling → cancelled — with its own event, and the key passes on
@@ -47,10 +48,11 @@ for i = 5, #ARGV, 9 do
       end
     end
   end
+  local n = #out
   if failure then
-    out[#out + 1] = {'error', failure}
+    out[n + 1], out[n + 2] = 'error', failure
   elseif holder then
-    out[#out + 1] = {'conflict', reply_job(holder)}
+    out[n + 1], out[n + 2], out[n + 3] = 'conflict', pack(holder), holder.params
   else
     local max_attempts, timeout, headers = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
     -- Only non-empty fields are stored; absent ones read back as ''.
@@ -84,7 +86,7 @@ for i = 5, #ARGV, 9 do
       .. key .. SEP .. 'queued' .. SEP .. SEP .. '0' .. SEP .. max_attempts .. SEP .. '1' .. SEP .. NOW_S
       .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. timeout .. SEP .. SEP
       .. headers .. SEP .. SEP)
-    out[#out + 1] = {'ok'}
+    out[n + 1] = 'ok'
   end
 end
 

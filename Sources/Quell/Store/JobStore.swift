@@ -125,16 +125,26 @@ public final class JobStore: Sendable {
             let reply = try await mapped {
                 try await redis.run(Scripts.enqueue, keys: [keys.shard], arguments: arguments)
             }
-            let entries = try expectArray(reply, count: jobs.count, "enqueue")
-            for ((i, job), entry) in zip(jobs, entries) {
-                let parts = entry.array ?? []
-                switch parts.first?.string {
-                case "ok": results[i] = .success(job)
-                case "conflict": results[i] = .failure(.conflict(try decodePacked(parts.count > 1 ? parts[1] : .null)))
-                case "error": results[i] = .failure(.corrupt(parts.count > 1 ? parts[1].string ?? "" : "holder is corrupt"))
-                default: throw .corrupt("enqueue script answered \(entry)")
+            // One flat list: 'ok' | 'conflict', packed, params | 'error', message (enqueue.lua).
+            guard case .array(let items) = reply else { throw .corrupt("enqueue script answered \(reply)") }
+            var at = 0
+            for (i, job) in jobs {
+                let rest = items.count - at
+                switch at < items.count ? items[at].string : nil {
+                case "ok":
+                    results[i] = .success(job)
+                    at += 1
+                case "conflict" where rest >= 3:
+                    results[i] = .failure(.conflict(try decodePacked(.array([items[at + 1], items[at + 2]]))))
+                    at += 3
+                case "error" where rest >= 2:
+                    results[i] = .failure(.corrupt(items[at + 1].string ?? "holder is corrupt"))
+                    at += 2
+                default:
+                    throw .corrupt("enqueue script answered \(reply) (record \(i + 1) of \(jobs.count))")
                 }
             }
+            if at != items.count { throw .corrupt("enqueue script answered \(items.count - at) entries too many") }
         }
         return results.map { $0! }
     }
