@@ -41,6 +41,29 @@ import Testing
         #expect(again.finished == [.terminal, .terminal] && again.started.isEmpty)
     }
 
+    @Test func theFinishAndTheStartAreOneCallWhoseEventsComeFinishesFirst() async throws {
+        let store = makeStore("ride-one-call")
+        for _ in 0..<4 { _ = try await store.enqueue(EnqueueRequest(type: "t")) }
+        let first = try await store.startJobs(2)
+        let reports = first.map { FinishReport(id: $0.job.id, lease: $0.lease, status: .completed, startedAs: $0.packed) }
+        let before = try await store.allEvents().count
+        let commands = store.redis.statistics.commands
+        let r = try await store.finishThenStart(reports, worker: "w1", leasePrefix: "w1/2/", queues: ["default"], count: 2)
+        #expect(store.redis.statistics.commands - commands == 1)
+        #expect(r.finished == [.ok, .ok] && r.started.count == 2)
+        let events = try await store.allEvents().dropFirst(before)
+        #expect(events.map(\.job.status) == [.completed, .completed, .running, .running])
+        #expect(events.map(\.job.id) == first.map(\.job.id) + r.started.map(\.job.id))
+        // Two finished and two started: the running count nets to the same two.
+        let stats = try await store.stats(tenant: nil)
+        #expect(stats.counts[.running] == 2 && stats.counts[.completed] == 2 && (stats.counts[.queued] ?? 0) == 0)
+        // A finish refused per job (another lease) does not stop the start.
+        _ = try await store.enqueue(EnqueueRequest(type: "t"))
+        let stale = r.started.map { FinishReport(id: $0.job.id, lease: "not-" + $0.lease, status: .completed) }
+        let next = try await store.finishThenStart(stale, worker: "w1", leasePrefix: "w1/3/", queues: ["default"], count: 1)
+        #expect(next.finished == [.lost, .lost] && next.started.count == 1)
+    }
+
     @Test func anActiveFetchLoopCarriesTheFinishAndTheWriterForgetsTheRunOnceAnswered() async throws {
         let store = makeStore("ride-carried")
         let running = RunningJobs()

@@ -11,8 +11,9 @@ takes one). The library is assembled like Store/Scripts.swift.
 QUELL_COST_BATCH=N sets start's and finish's jobs per call (default 8): two
 runs at different N split a call's fixed cost from its cost per job
 (cost(N) = fixed / N + per_job).
-QUELL_COST_COMBINED=1 adds fin+start: a prototype function (in this bench's
-library only) that finishes N jobs and starts N in one call.
+QUELL_COST_COMBINED=1 adds fin+start: finish_start.lua, which finishes N jobs
+and starts N in one call (for a copy of the scripts from before it, a
+prototype of it in this bench's library only).
 """
 import glob, hashlib, os, subprocess, sys, time
 import redis
@@ -23,25 +24,29 @@ BODIES = ['enqueue', 'start', 'finish', 'progress', 'heartbeat', 'cancel', 'conf
           'retry', 'reap', 'cleanup', 'forward', 'stats', 'expire']
 COMBINED = os.environ.get('QUELL_COST_COMBINED') == '1'
 K = int(os.environ.get('QUELL_COST_BATCH', '8'))
+COMBINED_NAME = {}  # library version -> its finish-then-start function
 
 
 def load_library(d):
     lib = open(os.path.join(d, 'lib.lua')).read()
     version = 'quellcost_' + hashlib.sha1((lib + d).encode()).hexdigest()[:12]
     src = f"#!lua name={version}\n" + lib
-    for n in BODIES:
+    bodies = BODIES + (['finish_start'] if os.path.exists(os.path.join(d, 'finish_start.lua')) else [])
+    for n in bodies:
         body = open(os.path.join(d, n + '.lua')).read()
         src += (f"\nlocal function body_{n}(KEYS, ARGV)\n{body}\nend\n"
                 f"redis.register_function('{version}_{n}', function(keys, args)\n"
                 f"  begin(keys, args)\n  local result = body_{n}(keys, args)\n  flush()\n  return result\nend)\n")
-    # A prototype, for measuring only: finish then start in one call
-    # (ARGV: base, now, cap, n finishing, 8 per finishing job, start's ARGV 4…).
-    src += (f"\nredis.register_function('{version}_finstart', function(keys, args)\n"
+    # Before finish_start.lua, a prototype of it, for measuring only: finish
+    # then start in one call (ARGV: base, now, cap, n finishing, 8 per
+    # finishing job, start's ARGV 4…).
+    if 'finish_start' not in bodies: src += (f"\nredis.register_function('{version}_finstart', function(keys, args)\n"
             f"  begin(keys, args)\n  local n = tonumber(args[4])\n"
             f"  local fa, sa = {{args[1], args[2], args[3]}}, {{args[1], args[2], args[3]}}\n"
             f"  for i = 5, 4 + 8 * n do fa[#fa + 1] = args[i] end\n"
             f"  for i = 5 + 8 * n, #args do sa[#sa + 1] = args[i] end\n"
             f"  local a = body_finish(keys, fa)\n  local b = body_start(keys, sa)\n  flush()\n  return {{a, b}}\nend)\n")
+    COMBINED_NAME[version] = f'{version}_finish_start' if 'finish_start' in bodies else f'{version}_finstart'
     r.function_load(src, replace=True)
     return version
 
@@ -138,7 +143,7 @@ def phases(version, base, n, with_copy):
                 a = [base, now, '10000', str(len(running))]
                 for id, lease, packed in running:
                     a += [id, lease, 'completed', '', ''] + finished_event(packed, now)
-                fin, st = r.fcall(f'{version}_finstart', 1, base + ':shard', *a, *startargs(i))
+                fin, st = r.fcall(COMBINED_NAME[version], 1, base + ':shard', *a, *startargs(i))
                 assert all(x == b'ok' for x in fin), 'a combined finish was refused'
                 running = started(st)
         res['fin+start'] = instructions(combined) / (rounds * K)

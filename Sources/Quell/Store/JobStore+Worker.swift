@@ -94,37 +94,43 @@ extension JobStore {
     /// Returns the started jobs and the ids dropped (cancelled while queued, deleted, corrupt).
     package func start(worker: String, leasePrefix: String, queues: [String], count: Int) async throws(QuellError)
         -> (started: [StartedJob], skipped: [(id: String, reason: String)]) {
-        let call = startCall(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
+        let arguments = header(nowMS) + startArguments(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
+        let call = Scripts.start.command(keys: [keys.shard], arguments: arguments)
         return try parseStart(try await mapped { try await redis.runAll(Scripts.library, [call])[0].orThrow() })
     }
 
-    /// Finishes `reports` and starts up to `count` jobs in one round trip: both
-    /// calls written together, the finish first (the runs that freed the
+    /// Finishes `reports` and starts up to `count` jobs in one call
+    /// (`finish_start.lua`), the finish first (the runs that freed the
     /// worker's slots end before the jobs that fill them begin). The worker's
-    /// usual step at low concurrency, where a round trip costs Redis more
-    /// than either call. `finished` is nil when
-    /// the finish call was refused (the caller writes those outcomes again: a
-    /// finish that did land answers `terminal` the second time); a failed start
-    /// throws, whether or not the finish landed.
+    /// usual step at low concurrency, where a call's fixed cost in Redis is
+    /// more than the jobs in it. `finished` is nil when the finish's answer
+    /// could not be read (the caller writes those outcomes again: a finish
+    /// that did land answers `terminal` the second time); a call that fails
+    /// throws, and then neither landed.
     package func finishThenStart(_ reports: [FinishReport], worker: String, leasePrefix: String, queues: [String], count: Int)
         async throws(QuellError) -> (finished: [JobSignal]?, started: [StartedJob], skipped: [(id: String, reason: String)]) {
         if reports.isEmpty {
             let (started, skipped) = try await start(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
             return ([], started, skipped)
         }
-        let start = startCall(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
-        let replies = try await mapped { try await redis.runAll(Scripts.library, [finishCall(reports), start]) }
-        let (started, skipped) = try parseStart(try await mapped { try replies[1].orThrow() })
-        let finished = try? parseFinish(try await mapped { try replies[0].orThrow() }, count: reports.count)
-        return (finished, started, skipped)
+        let now = nowMS
+        var arguments = header(now)
+        arguments.append(reports.count)
+        arguments += finishArguments(reports, now: now)
+        arguments += startArguments(worker: worker, leasePrefix: leasePrefix, queues: queues, count: count)
+        let call = Scripts.finishStart.command(keys: [keys.shard], arguments: arguments)
+        let reply = try await mapped { try await redis.runAll(Scripts.library, [call])[0].orThrow() }
+        guard let parts = reply.array, parts.count == 2 else { throw .corrupt("finish_start script answered \(reply), not two replies") }
+        let (started, skipped) = try parseStart(parts[1])
+        return (try? parseFinish(parts[0], count: reports.count), started, skipped)
     }
 
-    private func startCall(worker: String, leasePrefix: String, queues: [String], count: Int) -> RedisCommand {
+    /// start.lua's arguments after the header.
+    private func startArguments(worker: String, leasePrefix: String, queues: [String], count: Int) -> [any RedisArgument] {
         let t = configuration.timeout
-        var arguments = header(nowMS)
-        arguments += [worker, leasePrefix, count, staleMS, t.base, t.perItem, t.minimum, t.maximum] as [any RedisArgument]
+        var arguments: [any RedisArgument] = [worker, leasePrefix, count, staleMS, t.base, t.perItem, t.minimum, t.maximum]
         for q in queues { arguments.append(q) }
-        return Scripts.start.command(keys: [keys.shard], arguments: arguments)
+        return arguments
     }
 
     private func parseStart(_ reply: RedisReply) throws(QuellError) -> (started: [StartedJob], skipped: [(id: String, reason: String)]) {
@@ -160,9 +166,14 @@ extension JobStore {
 
     private func finishCall(_ reports: [FinishReport]) -> RedisCommand {
         let now = nowMS
+        return Scripts.finish.command(keys: [keys.shard], arguments: header(now) + finishArguments(reports, now: now))
+    }
+
+    /// finish.lua's arguments after the header: 8 per job.
+    private func finishArguments(_ reports: [FinishReport], now: Int) -> [any RedisArgument] {
         let completedAt = String(now)
-        var arguments = header(now)
-        arguments.reserveCapacity(3 + 8 * reports.count)
+        var arguments: [any RedisArgument] = []
+        arguments.reserveCapacity(8 * reports.count)
         for r in reports {
             let error = Job.fieldText(r.error ?? "")
             let progress = r.progress?.json ?? ""
@@ -175,7 +186,7 @@ extension JobStore {
                 arguments += ["", "", ""] as [any RedisArgument]
             }
         }
-        return Scripts.finish.command(keys: [keys.shard], arguments: arguments)
+        return arguments
     }
 
     private func parseFinish(_ reply: RedisReply, count: Int) throws(QuellError) -> [JobSignal] {

@@ -17,6 +17,8 @@ enum Scripts {
         ("progress", PackageResources.progress_lua),
         ("heartbeat", PackageResources.heartbeat_lua),
         ("finish", PackageResources.finish_lua),
+        // After start and finish: its body calls theirs.
+        ("finish_start", PackageResources.finish_start_lua),
         ("cancel", PackageResources.cancel_lua),
         ("confirm_cancel", PackageResources.confirm_cancel_lua),
         ("pause", PackageResources.pause_lua),
@@ -68,6 +70,7 @@ enum Scripts {
     static let progress = function("progress")
     static let heartbeat = function("heartbeat")
     static let finish = function("finish")
+    static let finishStart = function("finish_start")
     static let cancel = function("cancel")
     static let confirmCancel = function("confirm_cancel")
     static let pause = function("pause")
