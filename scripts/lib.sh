@@ -64,6 +64,19 @@ quell_wait_for_redis() {
   return 1
 }
 
+# A private, throwaway redis-server for a benchmark: sets $tmp (its
+# directory), $port and $redis_pid, stops it and removes $tmp on exit (an
+# EXIT trap: a caller that needs its own trap must include this cleanup).
+quell_start_bench_redis() {
+  tmp=$(mktemp -d /tmp/quell-bench.XXXXXX)
+  port=$(quell_free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$tmp" --save "" --appendonly no --daemonize no \
+    --logfile "$tmp/redis.log" &
+  redis_pid=$!
+  trap 'kill $redis_pid 2>/dev/null; wait $redis_pid 2>/dev/null; rm -rf "$tmp"' EXIT
+  quell_wait_for_redis "$port" "$redis_pid"
+}
+
 # Release build of one product into .build-release/release/: the Swift runtime
 # linked statically (only the code used is mapped: a worker idles at ~12 MiB
 # instead of ~15), with lld (which also keeps glibc's link-time notes quiet).

@@ -24,7 +24,6 @@ BODIES = ['enqueue', 'start', 'finish', 'progress', 'heartbeat', 'cancel', 'conf
           'retry', 'reap', 'cleanup', 'forward', 'stats', 'expire']
 COMBINED = os.environ.get('QUELL_COST_COMBINED') == '1'
 K = int(os.environ.get('QUELL_COST_BATCH', '8'))
-COMBINED_NAME = {}  # library version -> its finish-then-start function
 
 
 def load_library(d):
@@ -37,16 +36,15 @@ def load_library(d):
         src += (f"\nlocal function body_{n}(KEYS, ARGV)\n{body}\nend\n"
                 f"redis.register_function('{version}_{n}', function(keys, args)\n"
                 f"  begin(keys, args)\n  local result = body_{n}(keys, args)\n  flush()\n  return result\nend)\n")
-    # Before finish_start.lua, a prototype of it, for measuring only: finish
-    # then start in one call (ARGV: base, now, cap, n finishing, 8 per
-    # finishing job, start's ARGV 4…).
-    if 'finish_start' not in bodies: src += (f"\nredis.register_function('{version}_finstart', function(keys, args)\n"
+    # Before finish_start.lua, a prototype of it under its name, for
+    # measuring only (ARGV: base, now, cap, n finishing, 8 per finishing job,
+    # start's ARGV 4…).
+    if 'finish_start' not in bodies: src += (f"\nredis.register_function('{version}_finish_start', function(keys, args)\n"
             f"  begin(keys, args)\n  local n = tonumber(args[4])\n"
             f"  local fa, sa = {{args[1], args[2], args[3]}}, {{args[1], args[2], args[3]}}\n"
             f"  for i = 5, 4 + 8 * n do fa[#fa + 1] = args[i] end\n"
             f"  for i = 5 + 8 * n, #args do sa[#sa + 1] = args[i] end\n"
             f"  local a = body_finish(keys, fa)\n  local b = body_start(keys, sa)\n  flush()\n  return {{a, b}}\nend)\n")
-    COMBINED_NAME[version] = f'{version}_finish_start' if 'finish_start' in bodies else f'{version}_finstart'
     r.function_load(src, replace=True)
     return version
 
@@ -143,7 +141,7 @@ def phases(version, base, n, with_copy):
                 a = [base, now, '10000', str(len(running))]
                 for id, lease, packed in running:
                     a += [id, lease, 'completed', '', ''] + finished_event(packed, now)
-                fin, st = r.fcall(COMBINED_NAME[version], 1, base + ':shard', *a, *startargs(i))
+                fin, st = r.fcall(f'{version}_finish_start', 1, base + ':shard', *a, *startargs(i))
                 assert all(x == b'ok' for x in fin), 'a combined finish was refused'
                 running = started(st)
         res['fin+start'] = instructions(combined) / (rounds * K)

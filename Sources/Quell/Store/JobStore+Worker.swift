@@ -160,13 +160,9 @@ extension JobStore {
     /// Records how runs ended; one signal per report (`.ok`, `.terminal`, `.lost`).
     package func finish(_ reports: [FinishReport]) async throws(QuellError) -> [JobSignal] {
         if reports.isEmpty { return [] }
-        let call = finishCall(reports)
-        return try parseFinish(try await mapped { try await redis.runAll(Scripts.library, [call])[0].orThrow() }, count: reports.count)
-    }
-
-    private func finishCall(_ reports: [FinishReport]) -> RedisCommand {
         let now = nowMS
-        return Scripts.finish.command(keys: [keys.shard], arguments: header(now) + finishArguments(reports, now: now))
+        let call = Scripts.finish.command(keys: [keys.shard], arguments: header(now) + finishArguments(reports, now: now))
+        return try parseFinish(try await mapped { try await redis.runAll(Scripts.library, [call])[0].orThrow() }, count: reports.count)
     }
 
     /// finish.lua's arguments after the header: 8 per job.
