@@ -79,12 +79,12 @@ import Testing
         writer.finishInBackground(.completed, error: nil, for: context)
         // Held for the loop, not flushed on its own: the loop finds it.
         let carried = writer.takeCarried()
-        #expect(carried.map(\.id) == [job.id])
+        #expect(carried.reports.map(\.id) == [job.id])
         // While the loop's call is in flight, a finish goes on its own.
         writer.finishInBackground(.completed, error: nil, for: run(o, store, running))
         #expect(try await store.waitForJob(other.id) { $0.status.isTerminal }.status == .completed)
-        let r = try await store.finishThenStart(carried, worker: "w1", leasePrefix: "w1/9/", queues: ["default"], count: 1)
-        writer.carried(r.finished)
+        let r = try await store.finishThenStart(carried.reports, worker: "w1", leasePrefix: "w1/9/", queues: ["default"], count: 1)
+        writer.carried(r.finished, batch: carried.batch)
         #expect(try await store.job(id: job.id, tenant: nil).status == .completed)
         #expect(r.started.map(\.job.id) == [next.id])
         while !running.isEmpty { try await Task.sleep(for: .milliseconds(1)) }  // the lone finish's batch forgets its run once it lands
@@ -118,10 +118,43 @@ import Testing
         let s = try #require(try await store.startJobs(1).first)
         writer.setCarrier(active: true)
         writer.finishInBackground(.failed, error: "boom", for: run(s, store, running))
-        #expect(writer.takeCarried().count == 1)
-        writer.carried(nil)  // the round trip failed
+        let carried = writer.takeCarried()
+        #expect(carried.reports.count == 1)
+        writer.carried(nil, batch: carried.batch)  // the round trip failed
         let done = try await store.waitForJob(s.job.id) { $0.status.isTerminal }
         #expect(done.status == .failed && done.error == "boom")
         writer.setCarrier(active: false)
+    }
+
+    /// The fetch loop may have two start calls in flight, each carrying its
+    /// own finishes: an answer settles its own batch, whichever comes first.
+    @Test func twoCallsInFlightEachSettleTheirOwnFinishes() async throws {
+        let store = makeStore("ride-two-batches")
+        let running = RunningJobs()
+        let writer = OutcomeWriter(store: store, running: running, log: { _ in })
+        for _ in 0..<2 { _ = try await store.enqueue(EnqueueRequest(type: "t")) }
+        let started = try await store.startJobs(2)
+        #expect(started.count == 2)
+        writer.setCarrier(active: true)
+        writer.finishInBackground(.completed, error: nil, for: run(started[0], store, running))
+        let first = writer.takeCarried()
+        writer.setCarrier(active: true)
+        writer.finishInBackground(.failed, error: "boom", for: run(started[1], store, running))
+        let second = writer.takeCarried()
+        #expect(first.batch != second.batch)
+        #expect(first.reports.map(\.id) == [started[0].job.id] && second.reports.map(\.id) == [started[1].job.id])
+        // The second call answers first: only its run is forgotten.
+        let r = try await store.finishThenStart(second.reports, worker: "w1", leasePrefix: "w1/8/", queues: ["default"], count: 1)
+        writer.carried(r.finished, batch: second.batch)
+        #expect(r.finished == [.ok])
+        #expect(running.ids == [started[0].job.id])
+        #expect(try await store.job(id: started[0].job.id, tenant: nil).status == .running)
+        // The first call failed: its finish is written again on its own.
+        writer.setCarrier(active: false)
+        writer.carried(nil, batch: first.batch)
+        #expect(try await store.waitForJob(started[0].job.id) { $0.status.isTerminal }.status == .completed)
+        let failed = try await store.job(id: started[1].job.id, tenant: nil)
+        #expect(failed.status == .failed && failed.error == "boom")
+        while !running.ids.isEmpty { try await Task.sleep(for: .milliseconds(1)) }  // the rewrite forgets its run once it lands
     }
 }

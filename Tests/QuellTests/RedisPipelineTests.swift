@@ -67,4 +67,24 @@ struct RedisPipelineTests {
         #expect(try await client.send("GET", key + ":missing") == .null)
         try await client.send("DEL", key)
     }
+
+    /// A command queued while another's reply is outstanding goes out at
+    /// once, not after that reply: the worker keeps two start calls in
+    /// flight, and the second must reach Redis while the first is answered.
+    @Test func commandsAreWrittenWhileRepliesAreOutstanding() async throws {
+        let server = FakeServer(.recording)
+        defer { server.stop() }
+        let url = RedisURL(endpoint: .tcp(host: "127.0.0.1", port: server.port))
+        let client = RedisClient(url: url, options: RedisOptions(connectTimeout: 5, commandTimeout: 120))
+        defer { client.close() }
+        async let first = client.send("ECHO", "first")
+        try await waitUntil { server.received.contains("first") }
+        async let second = client.send("ECHO", "second")
+        // The server has not answered anything yet.
+        try await waitUntil { server.received.contains("second") }
+        server.answer("$5\r\nfirst\r\n")
+        #expect(try await first == .bulk("first"))
+        server.answer("$6\r\nsecond\r\n")
+        #expect(try await second == .bulk("second"))
+    }
 }

@@ -10,6 +10,9 @@ import Synchronization
 /// pool). Callers enqueue commands and suspend; the thread takes everything
 /// queued, writes it with one `write(2)` and resumes each caller as its replies
 /// arrive. So 100 jobs finishing at once cost a few round trips, not 100.
+/// Commands queued while replies are outstanding are written at once, not
+/// after them: a caller with two calls in flight (the worker's fetch loop)
+/// keeps Redis working on one while it works on the other's answer.
 ///
 /// Blocking commands (`BLMOVE`, `XREAD BLOCK`) hold the connection: give them a
 /// client of their own whose `commandTimeout` exceeds the block time.
@@ -31,7 +34,10 @@ package final class RedisClient: Sendable {
 
     private struct State {
         var queue: [Request] = []
+        /// The thread waits on `wake` (nothing in flight)…
         var sleeping = false
+        /// …or in poll(2) for replies, with `arrivals` to tell it of new commands.
+        var awaitingReplies = false
         var closed = false
     }
 
@@ -41,6 +47,7 @@ package final class RedisClient: Sendable {
     private let connectHooks = Mutex<[ConnectHook]>([])
     private let wake = DispatchSemaphore(value: 0)
     private let interrupt: WakePipe
+    private let arrivals: WakePipe
     private let finished = DispatchSemaphore(value: 0)
 
     /// Counters for benchmarks and `/metrics`.
@@ -62,11 +69,13 @@ package final class RedisClient: Sendable {
         self.options = options
         self.backoff = backoff
         self.interrupt = WakePipe()
+        self.arrivals = WakePipe()
         OSThread.start { [self] in self.run() }
     }
 
     deinit {
         interrupt.close()
+        arrivals.close()
     }
 
     /// Adds work to run on every new connection before anything queued is sent
@@ -113,19 +122,26 @@ package final class RedisClient: Sendable {
     private func submit(_ commands: [RedisCommand], timeout: Double?) async throws -> [RedisReply] {
         try await withCheckedThrowingContinuation { continuation in
             let request = Request(commands: commands, timeout: timeout, continuation: continuation)
-            let (accepted, wakeThread) = state.withLock { s -> (Bool, Bool) in
-                if s.closed { return (false, false) }
+            enum Wake { case none, idle, polling }
+            let (accepted, wakeThread) = state.withLock { s -> (Bool, Wake) in
+                if s.closed { return (false, .none) }
                 s.queue.append(request)
                 if s.sleeping {
                     s.sleeping = false
-                    return (true, true)
+                    return (true, .idle)
                 }
-                return (true, false)
+                if s.awaitingReplies {
+                    s.awaitingReplies = false
+                    return (true, .polling)
+                }
+                return (true, .none)
             }
             if !accepted {
                 continuation.resume(throwing: RedisError.closed)
-            } else if wakeThread {
+            } else if wakeThread == .idle {
                 wake.signal()
+            } else if wakeThread == .polling {
+                arrivals.signal()
             }
         }
     }
@@ -148,78 +164,127 @@ package final class RedisClient: Sendable {
         }
     }
 
+    /// What is queued now, without waiting ([] if nothing); nil once closed.
+    private func takeQueued() -> [Request]? {
+        state.withLock { s -> [Request]? in
+            if s.closed { return nil }
+            let batch = s.queue
+            s.queue.removeAll(keepingCapacity: true)
+            return batch
+        }
+    }
+
     private func run() {
         var connection: RedisConnection? = nil
         var lastConnectError: RedisError? = nil
         var nextConnectAt = 0.0
         var attempt = 0
-        while let batch = takeBatch() {
-            if connection == nil || !(connection!.isAliveWhileIdle()) {
-                connection = nil
-                let now = RedisConnection.now()
-                if now < nextConnectAt, let error = lastConnectError {
-                    fail(batch, error)
-                    continue
-                }
-                do throws(RedisError) {
-                    let fresh = try RedisConnection(url: url, options: options, interruptFD: interrupt.readFD)
-                    let reconnected = stats.withLock { $0.connects > 0 }
-                    do throws(RedisError) {
-                        for hook in connectHooks.withLock({ $0 }) { try hook(fresh, reconnected) }
-                    } catch {
-                        fresh.close()
-                        throw error
+        // Written, not yet answered, in order; the first has `replies` so far.
+        var inFlight: [Request] = []
+        var head = 0
+        var replies: [RedisReply] = []
+        // When the first in flight last made progress (its timeout counts from there).
+        var progressAt = 0.0
+        func failInFlight(_ error: RedisError) {
+            connection = nil
+            let reported: RedisError
+            switch error {
+            case .closed: reported = .closed
+            case .timeout, .protocolError: reported = error
+            default: reported = .connectionLost("\(error): the command may have been applied")
+            }
+            fail(inFlight[head...], reported)
+            inFlight.removeAll(keepingCapacity: true)
+            head = 0
+            replies.removeAll(keepingCapacity: true)
+        }
+        while true {
+            let idle = head == inFlight.count
+            guard let batch = idle ? takeBatch() : takeQueued() else { break }
+            if !batch.isEmpty {
+                if idle && (connection == nil || !(connection!.isAliveWhileIdle())) {
+                    connection = nil
+                    let now = RedisConnection.now()
+                    if now < nextConnectAt, let error = lastConnectError {
+                        fail(batch, error)
+                        continue
                     }
-                    connection = fresh
-                    stats.withLock { $0.connects += 1 }
-                    attempt = 0
-                    lastConnectError = nil
+                    do throws(RedisError) {
+                        let fresh = try RedisConnection(url: url, options: options, interruptFD: interrupt.readFD)
+                        let reconnected = stats.withLock { $0.connects > 0 }
+                        do throws(RedisError) {
+                            for hook in connectHooks.withLock({ $0 }) { try hook(fresh, reconnected) }
+                        } catch {
+                            fresh.close()
+                            throw error
+                        }
+                        connection = fresh
+                        stats.withLock { $0.connects += 1 }
+                        attempt = 0
+                        lastConnectError = nil
+                    } catch {
+                        lastConnectError = error
+                        nextConnectAt = RedisConnection.now() + backoff.delay(attempt: attempt)
+                        attempt += 1
+                        fail(batch, error)
+                        continue
+                    }
+                }
+                var commands: [RedisCommand] = []
+                if batch.count == 1 {
+                    commands = batch[0].commands
+                } else {
+                    for r in batch { commands.append(contentsOf: r.commands) }
+                }
+                stats.withLock {
+                    $0.roundTrips += 1
+                    $0.commands += commands.count
+                }
+                if idle {
+                    inFlight.removeAll(keepingCapacity: true)
+                    head = 0
+                    progressAt = RedisConnection.now()
+                }
+                inFlight.append(contentsOf: batch)
+                do throws(RedisError) {
+                    try connection!.write(commands, timeout: batch.compactMap(\.timeout).max())
                 } catch {
-                    lastConnectError = error
-                    nextConnectAt = RedisConnection.now() + backoff.delay(attempt: attempt)
-                    attempt += 1
-                    fail(batch, error)
+                    failInFlight(error)
                     continue
                 }
             }
-            let conn = connection!
-            var commands: [RedisCommand] = []
-            var timeout: Double? = nil
-            if batch.count == 1 {
-                commands = batch[0].commands
-                timeout = batch[0].timeout
-            } else {
-                for r in batch {
-                    commands.append(contentsOf: r.commands)
-                    if let t = r.timeout { timeout = max(timeout ?? 0, t) }
-                }
-            }
-            stats.withLock {
-                $0.roundTrips += 1
-                $0.commands += commands.count
-            }
-            var done = 0
+            guard let conn = connection, head < inFlight.count else { continue }
             do throws(RedisError) {
-                try conn.write(commands, timeout: timeout)
-                for request in batch {
-                    var replies: [RedisReply] = []
-                    replies.reserveCapacity(request.commands.count)
-                    for _ in request.commands { replies.append(try conn.readReply(timeout: timeout)) }
-                    request.continuation.resume(returning: replies)
-                    done += 1
+                // Answer whoever's replies are here; then wait for more, or
+                // for new commands to write.
+                while head < inFlight.count, let reply = try conn.nextBufferedReply() {
+                    replies.append(reply)
+                    progressAt = RedisConnection.now()
+                    if replies.count == inFlight[head].commands.count {
+                        inFlight[head].continuation.resume(returning: replies)
+                        replies = []
+                        head += 1
+                    }
                 }
+                if head == inFlight.count { continue }
+                let waiting = state.withLock { s -> Bool in
+                    if !s.queue.isEmpty || s.closed { return false }
+                    s.awaitingReplies = true
+                    return true
+                }
+                if !waiting { continue }
+                let limit = inFlight[head].timeout ?? options.commandTimeout
+                let readable = try conn.waitForReply(orWake: arrivals.readFD, deadline: progressAt + limit)
+                state.withLock { $0.awaitingReplies = false }
+                arrivals.drain()
+                if readable { try conn.readAvailable() }
             } catch {
-                connection = nil
-                let reported: RedisError
-                switch error {
-                case .closed: reported = .closed
-                case .timeout, .protocolError: reported = error
-                default: reported = .connectionLost("\(error): the command may have been applied")
-                }
-                fail(batch[done...], reported)
+                state.withLock { $0.awaitingReplies = false }
+                failInFlight(error)
             }
         }
         connection?.close()
+        fail(inFlight[head...], .closed)
         // Closed: fail whatever is still queued.
         let rest = state.withLock { s -> [Request] in
             let q = s.queue

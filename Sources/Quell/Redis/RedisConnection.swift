@@ -221,7 +221,20 @@ package final class RedisConnection {
         if redisBufferRead(c) != REDIS_OK { throw lost("read") }
     }
 
+    /// Waits until more of a reply can be read (true: call `readAvailable`)
+    /// or `wakeFD` becomes readable (false), at most until `deadline`
+    /// (`now()` seconds) — past it, the connection times out as a read does.
+    /// For a client that writes new commands while replies are outstanding.
+    package func waitForReply(orWake wakeFD: Int32, deadline: Double) throws(RedisError) -> Bool {
+        let (revents, woken) = try wait(events: Int16(POLLIN), deadline: deadline, what: "waiting for a reply", wakeFD: wakeFD)
+        return !woken || revents != 0
+    }
+
     private func wait(events: Int16, deadline: Double, what: String) throws(RedisError) -> Int16 {
+        try wait(events: events, deadline: deadline, what: what, wakeFD: -1).revents
+    }
+
+    private func wait(events: Int16, deadline: Double, what: String, wakeFD: Int32) throws(RedisError) -> (revents: Int16, woken: Bool) {
         guard let c = context else { throw .closed }
         while true {
             let remaining = deadline - Self.now()
@@ -230,22 +243,25 @@ package final class RedisConnection {
                 throw .timeout("no reply within \(Self.format(options.commandTimeout))s (\(what))")
             }
             var fds = [pollfd(fd: c.pointee.fd, events: events, revents: 0),
-                       pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0)]
-            let count: nfds_t = interruptFD >= 0 ? 2 : 1
+                       pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+            let count: nfds_t = wakeFD >= 0 ? 3 : interruptFD >= 0 ? 2 : 1
             let n = Glibc.poll(&fds, count, Int32(min(remaining * 1000 + 1, 3_600_000)))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw lost("poll: \(String(cString: strerror(errno)))")
             }
             if n == 0 { continue }
-            if count == 2 && fds[1].revents != 0 {
+            if count >= 2 && fds[1].revents != 0 {
                 markBroken()
                 throw .closed
             }
+            let woken = count == 3 && fds[2].revents != 0
+            if woken && fds[0].revents == 0 { return (0, true) }
             let r = fds[0].revents
             if r & Int16(POLLNVAL) != 0 { throw lost("socket closed") }
             // POLLHUP/POLLERR are reported as readable: the read then names the error.
-            return r & Int16(POLLHUP | POLLERR) != 0 ? r | Int16(POLLIN) : r
+            return (r & Int16(POLLHUP | POLLERR) != 0 ? r | Int16(POLLIN) : r, woken)
         }
     }
 

@@ -42,8 +42,10 @@ final class OutcomeWriter: Sendable {
         /// The fetch loop will call `takeCarried` soon: it waits for a free
         /// slot or is about to start jobs, and does not block for work.
         var carrierActive = false
-        /// Taken by the fetch loop and not yet answered.
-        var carried: [Pending] = []
+        /// Taken by the fetch loop and not yet answered, per batch (the
+        /// loop may have two calls in flight).
+        var carried: [Int: [Pending]] = [:]
+        var lastBatch = 0
     }
     private let state = Mutex(State())
     private let backoff = Backoff(base: 0.05, max: 2)
@@ -131,34 +133,33 @@ final class OutcomeWriter: Sendable {
     }
 
     /// The finishes pending now, for the fetch loop to write with its start;
-    /// it hands them back through `carried`. Until the loop is active again
-    /// (`setCarrier`), finishes are written on their own: while its call is in
-    /// flight they overlap it rather than wait a round trip for the next one.
-    func takeCarried() -> [FinishReport] {
-        state.withLock { s -> [Pending] in
+    /// it hands them back through `carried` with the batch number returned
+    /// here. Until the loop is active again (`setCarrier`), finishes are
+    /// written on their own: while its call is in flight they overlap it
+    /// rather than wait a round trip for the next one.
+    func takeCarried() -> (batch: Int, reports: [FinishReport]) {
+        let (n, b) = state.withLock { s -> (Int, [Pending]) in
             let b = s.pending
             s.pending.removeAll(keepingCapacity: true)
-            s.carried.append(contentsOf: b)
+            s.lastBatch += 1
+            if !b.isEmpty { s.carried[s.lastBatch] = b }
             s.carrierActive = false
-            return b
-        }.map(\.report)
+            return (s.lastBatch, b)
+        }
+        return (n, b.map(\.report))
     }
 
-    /// The answers to the finishes `takeCarried` returned last, in order; nil
-    /// when they were not written (or may not have been): they are written
-    /// again on their own, persistently (a finish that had landed answers
-    /// `terminal` the second time).
-    func carried(_ answers: [JobSignal]?) {
-        let batch = state.withLock { s -> [Pending] in
-            let b = s.carried
-            s.carried.removeAll(keepingCapacity: true)
-            return b
-        }
-        guard let answers, answers.count == batch.count else {
-            for p in batch { enqueue(p, rides: false) }
+    /// The answers to the finishes `takeCarried` returned as `batch`, in
+    /// order; nil when they were not written (or may not have been): they
+    /// are written again on their own, persistently (a finish that had
+    /// landed answers `terminal` the second time).
+    func carried(_ answers: [JobSignal]?, batch: Int) {
+        guard let pending = state.withLock({ $0.carried.removeValue(forKey: batch) }) else { return }
+        guard let answers, answers.count == pending.count else {
+            for p in pending { enqueue(p, rides: false) }
             return
         }
-        complete(batch, answers)
+        complete(pending, answers)
     }
 
     private static func report(_ status: JobStatus, _ error: String?, _ context: JobContext) -> FinishReport {

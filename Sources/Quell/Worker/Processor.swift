@@ -84,56 +84,105 @@ final class Processor: Sendable {
         await loop?.value
     }
 
-    private func fetchLoop() async {
+    /// Start calls in flight at once. Riding (few slots), two: while Redis
+    /// runs one call (the finishes of some slots, the start that refills
+    /// them) the worker runs the jobs the other started, where with one the
+    /// worker and Redis took turns. With many slots one: a start at the first
+    /// free slot already keeps both busy.
+    static func callsInFlight(slots: Int) -> Int {
+        slots <= ridingSlots ? 2 : 1
+    }
+
+    /// How the start calls came back: the fetch loop reads it between calls.
+    private struct Answers {
+        /// The number of the latest call answered, and whether that call
+        /// found the queues empty (nothing started, nothing skipped).
+        var latest = 0
+        var empty = false
+        /// Calls failed in a row (back off before the next).
         var failures = 0
+    }
+    private let answers = Mutex(Answers())
+
+    private func fetchLoop() async {
         let rides = settings.slots <= Self.ridingSlots
-        while !isStopped {
-            if rides { writer.setCarrier(active: true) }
-            var free = await gate.waitForFree()
-            if isStopped { break }
-            if rides && free < settings.slots {
-                // Let handlers that have just returned free their slots too
-                // (they are queued on the pool behind this loop): one start
-                // for all of them instead of one per slot.
-                await Task.yield()
-                free = gate.free
-            }
-            let call = state.withLock { s -> Int in
-                s.startCalls += 1
-                return s.startCalls
-            }
-            do {
+        let depth = Self.callsInFlight(slots: settings.slots)
+        await withTaskGroup(of: Void.self) { calls in
+            var inFlight = 0
+            while !isStopped {
+                let (empty, failures) = answers.withLock { ($0.empty, $0.failures) }
+                if empty || failures > 0 {
+                    // Let the calls in flight land first: they may have found work.
+                    while inFlight > 0, await calls.next() != nil { inFlight -= 1 }
+                    let (empty, failures) = answers.withLock { ($0.empty, $0.failures) }
+                    if failures > 0 {
+                        try? await Task.sleep(for: .seconds(settings.retryBackoff.delay(attempt: min(failures - 1, 6)) / 10))
+                    } else if empty {
+                        await waitForWork()
+                    }
+                    answers.withLock { $0.empty = false }
+                    if isStopped { break }
+                }
+                if rides { writer.setCarrier(active: true) }
+                var free = await gate.waitForFree()
+                if isStopped { break }
+                if rides && free < settings.slots {
+                    // Let handlers that have just returned free their slots too
+                    // (they are queued on the pool behind this loop): one start
+                    // for all of them instead of one per slot.
+                    await Task.yield()
+                    free = gate.free
+                }
+                let call = state.withLock { s -> Int in
+                    s.startCalls += 1
+                    return s.startCalls
+                }
+                // The slots are this call's until it answers; the ones it
+                // does not fill are given back then.
+                gate.take(free)
                 // The finishes of the runs that freed these slots go in the
                 // same round trip as the start that fills them (taking them
                 // also lets later finishes go on their own until the loop
                 // waits for a slot again).
-                let result: (started: [StartedJob], skipped: [(id: String, reason: String)])
-                do {
-                    let r = try await store.finishThenStart(rides ? writer.takeCarried() : [], worker: settings.workerID,
-                                                            leasePrefix: "\(settings.workerID)/\(call)/", queues: settings.queues, count: free)
-                    writer.carried(r.finished)
-                    result = (r.started, r.skipped)
-                } catch {
-                    writer.carried(nil)
-                    throw error
-                }
-                failures = 0
-                for s in result.skipped where s.reason != "cancelled" {
-                    log("skipped \(s.id): \(s.reason)")
-                }
-                if result.started.isEmpty {
-                    if result.skipped.isEmpty { await waitForWork() }
-                    continue
-                }
-                gate.take(result.started.count)
-                for job in result.started { launch(job) }
-            } catch {
-                log("fetch failed: \(error)")
-                try? await Task.sleep(for: .seconds(settings.retryBackoff.delay(attempt: min(failures, 6)) / 10))
-                failures += 1
+                let carried = rides ? writer.takeCarried() : (batch: 0, reports: [])
+                calls.addTask { await self.fill(free, call: call, carrying: carried) }
+                inFlight += 1
+                if inFlight >= depth, await calls.next() != nil { inFlight -= 1 }
             }
         }
         writer.setCarrier(active: false)
+    }
+
+    /// One start call for `count` reserved slots: launches what it started,
+    /// gives back the slots it did not fill, and records how it went.
+    private func fill(_ count: Int, call: Int, carrying carried: (batch: Int, reports: [FinishReport])) async {
+        do {
+            let r: (finished: [JobSignal]?, started: [StartedJob], skipped: [(id: String, reason: String)])
+            do {
+                r = try await store.finishThenStart(carried.reports, worker: settings.workerID,
+                                                    leasePrefix: "\(settings.workerID)/\(call)/", queues: settings.queues, count: count)
+            } catch {
+                writer.carried(nil, batch: carried.batch)
+                throw error
+            }
+            writer.carried(r.finished, batch: carried.batch)
+            for job in r.started { launch(job) }
+            for _ in 0..<max(0, count - r.started.count) { gate.release() }
+            for s in r.skipped where s.reason != "cancelled" {
+                log("skipped \(s.id): \(s.reason)")
+            }
+            answers.withLock { a in
+                a.failures = 0
+                if call > a.latest {
+                    a.latest = call
+                    a.empty = r.started.isEmpty && r.skipped.isEmpty
+                }
+            }
+        } catch {
+            log("fetch failed: \(error)")
+            for _ in 0..<count { gate.release() }
+            answers.withLock { $0.failures += 1 }
+        }
     }
 
     /// Blocks until a job is pushed to one of the queues (claiming it into the

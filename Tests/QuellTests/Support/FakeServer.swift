@@ -12,7 +12,13 @@ final class FakeServer: @unchecked Sendable {
         case reply([UInt8])
         /// Closes the connection after the first read.
         case hangUpAfterRead
+        /// Reads and records (`received`), writes only what `answer` is given.
+        case recording
     }
+
+    /// Everything read so far, over all connections (`.recording`).
+    var received: String { String(decoding: receivedBytes.current, as: UTF8.self) }
+    private let receivedBytes = LockedBox<[UInt8]>([])
 
     let port: Int
     private let listener: Int32
@@ -48,6 +54,7 @@ final class FakeServer: @unchecked Sendable {
             if fd < 0 { return }
             clients.withLock { $0.append(fd) }
             let behaviour = self.behaviour
+            let receivedBytes = self.receivedBytes
             let t = Thread {
                 var buf = [UInt8](repeating: 0, count: 4096)
                 while true {
@@ -55,6 +62,7 @@ final class FakeServer: @unchecked Sendable {
                     if n <= 0 { return }
                     switch behaviour {
                     case .silent: continue
+                    case .recording: receivedBytes.withLock { $0.append(contentsOf: buf[0..<n]) }
                     case .reply(let bytes): _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
                     case .hangUpAfterRead:
                         shutdown(fd, Int32(SHUT_RDWR))
@@ -64,6 +72,13 @@ final class FakeServer: @unchecked Sendable {
             }
             t.start()
         }
+    }
+
+    /// Writes `bytes` to the newest connection (`.recording`).
+    func answer(_ bytes: String) {
+        guard let fd = clients.current.last else { return }
+        let data = Array(bytes.utf8)
+        _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 
     /// Idempotent: a second close of the listener could close a descriptor
