@@ -15,35 +15,51 @@ struct StreamEvent: Sendable {
     }
 }
 
-/// A Redis stream id, `milliseconds-sequence`, ordered as Redis orders them.
+/// An event id, ordered as the events are: a Redis stream id,
+/// `milliseconds-sequence`, for the last event of a stream entry, and
+/// `milliseconds-sequence.index` for one before it in the same entry (a
+/// transition call writes its events as one entry; see `Quell.EventID`).
 struct StreamID: Comparable, Sendable, CustomStringConvertible {
     var milliseconds: UInt64
     var sequence: UInt64
+    /// The event's index in its entry; nil: the entry's last (after every indexed one).
+    var index: UInt64?
 
     static let zero = StreamID(milliseconds: 0, sequence: 0)
 
-    init(milliseconds: UInt64, sequence: UInt64) {
+    init(milliseconds: UInt64, sequence: UInt64, index: UInt64? = nil) {
         self.milliseconds = milliseconds
         self.sequence = sequence
+        self.index = index
     }
 
-    /// `123-4` or `123` (sequence 0); nil for anything else.
+    /// `123-4`, `123` (sequence 0) or `123-4.5`; nil for anything else.
     init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        var stream = Substring(text)
+        var index: UInt64? = nil
+        if let dot = text.firstIndex(of: ".") {
+            let after = text[text.index(after: dot)...]
+            guard let i = UInt64(after), after.allSatisfy(\.isASCIIDigit) else { return nil }
+            index = i
+            stream = Substring(text[..<dot])
+        }
+        let parts = stream.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count <= 2, let ms = UInt64(parts[0]), parts[0].allSatisfy(\.isASCIIDigit) else { return nil }
         var seq: UInt64 = 0
         if parts.count == 2 {
             guard let s = UInt64(parts[1]), parts[1].allSatisfy(\.isASCIIDigit) else { return nil }
             seq = s
         }
-        self.init(milliseconds: ms, sequence: seq)
+        self.init(milliseconds: ms, sequence: seq, index: index)
     }
 
     static func < (a: StreamID, b: StreamID) -> Bool {
-        (a.milliseconds, a.sequence) < (b.milliseconds, b.sequence)
+        (a.milliseconds, a.sequence, a.index ?? .max) < (b.milliseconds, b.sequence, b.index ?? .max)
     }
 
-    var description: String { "\(milliseconds)-\(sequence)" }
+    var description: String {
+        index.map { "\(milliseconds)-\(sequence).\($0)" } ?? "\(milliseconds)-\(sequence)"
+    }
 }
 
 extension Character {

@@ -58,6 +58,24 @@ import Testing
         }
     }
 
+    /// A call's events share one stream entry, each with its own id: a client
+    /// that saw part of an entry resumes inside it, seeing the rest once.
+    @Test func resumeFromInsideAnEntry() async throws {
+        try await withAPI("sse-entry") { h in
+            let jobs = try await h.store.enqueue(batch: (0..<3).map { _ in EnqueueRequest(type: "t", tenant: "acme") })
+                .map { try $0.get() }
+            let all = try await h.store.events(after: nil)
+            #expect(all.count == 3 && all[0].id.contains("."))
+            let client = try await SSEClient.connect(port: h.port, lastEventID: all[0].id)
+            let seen = try await client.events(2)
+            #expect(seen.map(\.id) == [all[1].id, all[2].id])
+            #expect(seen.map(\.jobID) == [jobs[1].id, jobs[2].id])
+            // And live ones after it.
+            let d = try await h.enqueueID()
+            #expect(try await client.events(1).map(\.jobID) == [d])
+        }
+    }
+
     @Test func withoutLastEventIDItStartsFromNow() async throws {
         try await withAPI("sse-now") { h in
             _ = try await h.enqueueID()

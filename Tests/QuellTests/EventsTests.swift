@@ -33,4 +33,48 @@ struct EventsTests {
         let tail = try await store.events(after: events[3].id)
         #expect(tail.map(\.job.version) == [5, 6, 7])
     }
+
+    /// A call's events are one stream entry (one XADD per call); each event
+    /// still has an id of its own, and every read resumes after any of them.
+    @Test func aCallsEventsShareAnEntryAndEachHasItsOwnID() async throws {
+        let store = makeStore("events-entry")
+        let jobs = try await store.enqueue(batch: (0..<3).map { _ in EnqueueRequest(type: "t") }).map { try $0.get() }
+        let raw = try await store.redis.send(RedisCommand("XRANGE", store.keys.events, "-", "+"))
+        let entries = try raw.expectArray()
+        #expect(entries.count == 1)
+        let entry = try #require(entries.first?.array?.first?.string)
+        let events = try await store.events(after: nil)
+        #expect(events.map(\.id) == ["\(entry).0", "\(entry).1", entry])
+        #expect(events.map(\.job.id) == jobs.map(\.id))
+        #expect(try await store.lastEventID() == entry)
+        #expect(try await store.events(after: "\(entry).0").map(\.job.id) == [jobs[1].id, jobs[2].id])
+        #expect(try await store.events(after: "\(entry).1").map(\.job.id) == [jobs[2].id])
+        #expect(try await store.events(after: entry).isEmpty)
+        // Newest first, up to an id inclusive.
+        #expect(try await store.latestEvents(count: 2).map(\.job.id) == [jobs[2].id, jobs[1].id])
+        #expect(try await store.latestEvents(upTo: "\(entry).1", count: 10).map(\.job.id) == [jobs[1].id, jobs[0].id])
+        // A blocking read from part way through an entry answers the rest at once.
+        let reader = store.blockingClient(name: "events-entry", commandTimeout: 60)
+        defer { reader.close() }
+        let rest = try await store.readEvents(after: "\(entry).0", limit: 10, block: 30, on: reader)
+        #expect(rest.map(\.id) == ["\(entry).1", entry])
+        // A one-job call is an entry of one event, its id the entry's.
+        let single = try await store.enqueue(EnqueueRequest(type: "t"))
+        let next = try await store.readEvents(after: entry, limit: 10, block: 30, on: reader)
+        #expect(next.map(\.job.id) == [single.id])
+        #expect(next.first.map { !$0.id.contains(".") } == true)
+        await #expect(throws: QuellError.self) { try await store.events(after: "nonsense.x") }
+    }
+
+    /// A call with more events than an entry holds (1000) writes several
+    /// entries, in order, none lost.
+    @Test func aCallWithManyEventsWritesSeveralEntries() async throws {
+        let store = makeStore("events-many")
+        let jobs = try await store.enqueue(batch: (0..<1001).map { _ in EnqueueRequest(type: "t") }).map { try $0.get() }
+        let entries = try await store.redis.send(RedisCommand("XLEN", store.keys.events))
+        #expect(entries == .integer(2))
+        let events = try await store.allEvents()
+        #expect(events.map(\.job.id) == jobs.map(\.id))
+        #expect(Set(events.map(\.id)).count == 1001)
+    }
 }

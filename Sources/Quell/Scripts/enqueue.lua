@@ -82,7 +82,7 @@ for i = 5, #ARGV, 9 do
     end
     -- The event: the new job packed as pack() would (FIELDS in order), with
     -- no table to build for it.
-    redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'j', id .. SEP .. typ .. SEP .. q .. SEP .. t .. SEP
+    event(id .. SEP .. typ .. SEP .. q .. SEP .. t .. SEP
       .. key .. SEP .. 'queued' .. SEP .. SEP .. '0' .. SEP .. max_attempts .. SEP .. '1' .. SEP .. NOW_S
       .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. timeout .. SEP .. SEP
       .. headers .. SEP .. SEP)

@@ -9,7 +9,8 @@
 --   ARGV[1] base: the hash-tagged key prefix, e.g. "{quell}"
 --   ARGV[2] now: milliseconds since the epoch (from the caller's clock, so
 --           tests can move time deterministically)
---   ARGV[3] the events stream's approximate cap (XADD MAXLEN ~)
+--   ARGV[3] the events stream's approximate cap, in entries (XADD MAXLEN ~;
+--           an entry holds one call's events)
 -- Names derive from ARGV[1]; begin() checks it matches KEYS[1].
 --
 -- The library's state lives as long as the library: begin() sets the
@@ -47,6 +48,19 @@ local function k_worker(w) return BASE .. ':worker:' .. w end
 -- ZADD score and member): fixed arity, because a vararg loop costs three
 -- times as much, and this runs several times per job.
 local PENDING, PENDING_ORDER, FINISHED, COUNTS = {}, {}, {}, {}
+-- The call's events, 'j', packed job, … in order: flush() appends them to
+-- the stream as one entry (one XADD instead of one per change: a redis.call
+-- and a stream entry each cost about as much as the event's fields). The
+-- store gives each event of an entry its own id (JobStore.decodeEvents).
+local EVENTS = {}
+-- Events per entry at most (unpack's limit is ~8000 values; a longer call
+-- writes several entries).
+local EVENTS_PER_ENTRY = 1000
+local function event(packed)
+  local n = #EVENTS
+  EVENTS[n + 1] = 'j'
+  EVENTS[n + 2] = packed
+end
 local function defer(cmd, key, a, b)
   local runs = PENDING[key]
   if not runs then
@@ -71,6 +85,17 @@ local function flush()
   for field, n in pairs(COUNTS) do
     if n ~= 0 then redis.call('HINCRBY', K_COUNTS, field, int(n)) end
   end
+  local n = #EVENTS
+  if n == 2 then  -- one change: no unpack
+    redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'j', EVENTS[2])
+  elseif n > 0 then
+    local step = 2 * EVENTS_PER_ENTRY
+    for i = 1, n, step do
+      local last = i + step - 1
+      if last > n then last = n end
+      redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', unpack(EVENTS, i, last))
+    end
+  end
 end
 
 -- Sets the per-call values; a base other than the last call's (another
@@ -81,7 +106,7 @@ local function begin(keys, args)
   NOW = tonumber(NOW_S)
   FMT = string.format
   MAXLEN = args[3]
-  PENDING, PENDING_ORDER, FINISHED, COUNTS = {}, {}, {}, {}
+  PENDING, PENDING_ORDER, FINISHED, COUNTS, EVENTS = {}, {}, {}, {}, {}
   if args[1] ~= BASE then
     BASE = args[1]
     GUARD = BASE .. ':shard'
@@ -182,7 +207,7 @@ end
 -- returns the packed job, for a reply.
 local function xadd(j)
   local packed = pack(j)
-  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'j', packed)
+  event(packed)
   return packed
 end
 
@@ -207,7 +232,7 @@ local function emit(j, changed, packed)
   for i = 1, #changed, 2 do j[changed[i]] = changed[i + 1] end
   redis.call('HSET', k_job(j.id), 'version', version, unpack(changed))
   if packed then
-    redis.call('XADD', K_EVENTS, 'MAXLEN', '~', MAXLEN, '*', 'j', packed)
+    event(packed)
     return packed
   end
   return xadd(j)

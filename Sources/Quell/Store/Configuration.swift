@@ -48,7 +48,9 @@ public struct QuellConfiguration: Sendable, Equatable {
     public var cancelGrace: Double
     /// How long a job may run.
     public var timeout: TimeoutPolicy
-    /// Approximate cap of the events stream (`XADD MAXLEN ~`).
+    /// Approximate cap of the events stream (`XADD MAXLEN ~`), in entries:
+    /// an entry holds the events of one transition call (one for a single
+    /// change, a batch for batched enqueues, starts and finishes).
     public var eventsMaxLength: Int
     /// How long a cancelled id stays in the revoked set.
     public var revokedTTL: Double

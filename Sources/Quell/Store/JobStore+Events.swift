@@ -6,9 +6,16 @@ extension JobStore {
     /// so it runs on `client`, one of the caller's own whose command timeout is longer
     /// than `block` — not on the store's shared, pipelining one.
     package func readEvents(after: String, limit: Int, block: Double, on client: RedisClient) async throws(QuellError) -> [JobEvent] {
+        guard let position = EventID(after) else { throw .invalid("not an event id: \(after.prefix(60))") }
+        if position.index != nil {
+            // Part way through an entry (as this reader's own positions,
+            // taken from whole entries, never are): the rest first.
+            let rest = try await events(after: after, limit: limit)
+            if !rest.isEmpty { return rest }
+        }
         let reply = try await mapped {
             try await client.send(RedisCommand(
-                "XREAD", "COUNT", max(1, limit), "BLOCK", max(1, Int(block * 1000)), "STREAMS", keys.events, after))
+                "XREAD", "COUNT", max(1, limit), "BLOCK", max(1, Int(block * 1000)), "STREAMS", keys.events, position.entry))
         }
         guard case .array(let streams) = reply else { return [] }  // nil: the wait ended
         var out: [JobEvent] = []

@@ -17,10 +17,16 @@ extension JobStore {
     /// the newest), newest first: what a dashboard shows on opening, before it
     /// follows with `events(after:)`.
     public func latestEvents(upTo: String? = nil, count: Int) async throws(QuellError) -> [JobEvent] {
+        let through = try upTo.map { text throws(QuellError) -> EventID in
+            guard let id = EventID(text) else { throw .invalid("not an event id: \(text.prefix(60))") }
+            return id
+        } ?? EventID(entry: "+", index: nil)
+        // `count` entries hold at least `count` events (an entry holds one
+        // call's events): the newest `count` of them.
         let reply = try await mapped {
-            try await redis.send(RedisCommand("XREVRANGE", keys.events, upTo ?? "+", "-", "COUNT", max(1, count)))
+            try await redis.send(RedisCommand("XREVRANGE", keys.events, through.entry, "-", "COUNT", max(1, count)))
         }
-        return try decodeEvents(reply)
+        return Array(try decodeEvents(reply, through: through).prefix(max(1, count)))
     }
 
     /// The status and heartbeat of each job in `ids`, in one pipelined round

@@ -275,32 +275,52 @@ public final class JobStore: Sendable {
         return counts
     }
 
-    /// Events after a stream id (nil = from the oldest kept), oldest first.
+    /// Events after an event id (nil = from the oldest kept), oldest first:
+    /// those of up to `limit` stream entries (an entry holds one call's
+    /// events, so there may be more than `limit` of them).
     public func events(after: String?, limit: Int = 1000) async throws(QuellError) -> [JobEvent] {
-        let start = after.map { "(" + $0 } ?? "-"
-        let reply = try await mapped {
-            try await redis.send(RedisCommand("XRANGE", keys.events, start, "+", "COUNT", max(1, limit)))
+        guard let after else {
+            let reply = try await mapped { try await redis.send(RedisCommand("XRANGE", keys.events, "-", "+", "COUNT", max(1, limit))) }
+            return try decodeEvents(reply)
         }
-        return try decodeEvents(reply)
+        guard let position = EventID(after) else { throw .invalid("not an event id: \(after.prefix(60))") }
+        // Through a whole entry: the entries after it. Through one event of
+        // an entry: that entry again, without what was seen.
+        let start = position.index == nil ? "(" + position.entry : position.entry
+        let reply = try await mapped {
+            try await redis.send(RedisCommand("XRANGE", keys.events, start, "+", "COUNT", max(1, limit) + (position.index == nil ? 0 : 1)))
+        }
+        return try decodeEvents(reply, after: position)
     }
 
     /// Decodes stream entries (an XRANGE reply, or one stream of an XREAD
-    /// reply) into events. Each entry holds one field, `j`: the packed job.
-    package func decodeEvents(_ reply: RedisReply) throws(QuellError) -> [JobEvent] {
+    /// reply) into events, oldest first, each with its id (`EventID`). Each
+    /// entry holds one or more fields `j`: a packed job each. With `after`,
+    /// drops the events up to it; with `through` (an XREVRANGE reply, newest
+    /// first, and so out), the events after it.
+    package func decodeEvents(_ reply: RedisReply, after: EventID? = nil, through: EventID? = nil) throws(QuellError) -> [JobEvent] {
+        let newestFirst = through != nil
         guard case .array(let entries) = reply else { return [] }
         var out: [JobEvent] = []
         out.reserveCapacity(entries.count)
         for e in entries {
             guard let pair = e.array, pair.count == 2, let id = pair[0].string,
-                  let fields = pair[1].array, fields.count == 2, let packed = fields[1].string else {
+                  let fields = pair[1].array, fields.count >= 2, fields.count % 2 == 0 else {
                 throw .corrupt("malformed stream entry \(e)")
             }
-            do {
-                out.append(JobEvent(id: id, job: try Job(packed: packed)))
-            } catch let error as QuellError {
-                throw error
-            } catch {
-                throw .corrupt("\(error)")
+            let count = fields.count / 2
+            let order = newestFirst ? Array((0..<count).reversed()) : Array(0..<count)
+            for i in order {
+                if let after, !after.isBefore(entry: id, index: i) { continue }
+                if let through, !through.isAtOrAfter(entry: id, index: i) { continue }
+                guard let packed = fields[2 * i + 1].string else { throw .corrupt("malformed stream entry \(e)") }
+                do {
+                    out.append(JobEvent(id: EventID.text(entry: id, index: i, of: count), job: try Job(packed: packed)))
+                } catch let error as QuellError {
+                    throw error
+                } catch {
+                    throw .corrupt("\(error)")
+                }
             }
         }
         return out

@@ -109,6 +109,9 @@ final class Processor: Sendable {
         let depth = Self.callsInFlight(slots: settings.slots)
         await withTaskGroup(of: Void.self) { calls in
             var inFlight = 0
+            // After the queues were found empty, one call at a time until one
+            // finds work: an idle worker's wakeups cost one start, not two.
+            var probing = false
             while !isStopped {
                 let (empty, failures) = answers.withLock { ($0.empty, $0.failures) }
                 if empty || failures > 0 {
@@ -119,6 +122,7 @@ final class Processor: Sendable {
                         try? await Task.sleep(for: .seconds(settings.retryBackoff.delay(attempt: min(failures - 1, 6)) / 10))
                     } else if empty {
                         await waitForWork()
+                        probing = true
                     }
                     answers.withLock { $0.empty = false }
                     if isStopped { break }
@@ -147,7 +151,10 @@ final class Processor: Sendable {
                 let carried = rides ? writer.takeCarried() : (batch: 0, reports: [])
                 calls.addTask { await self.fill(free, call: call, carrying: carried) }
                 inFlight += 1
-                if inFlight >= depth, await calls.next() != nil { inFlight -= 1 }
+                if inFlight >= (probing ? 1 : depth), await calls.next() != nil {
+                    inFlight -= 1
+                    if probing { probing = answers.withLock { $0.empty } }
+                }
             }
         }
         writer.setCarrier(active: false)
