@@ -533,7 +533,7 @@ enum DashboardScript {
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         const parser = sseParser({
           comment(text) {
-            const m = /^quell events from (\d+-\d+)/.exec(text);
+            const m = /^quell events from (\d+-\d+(?:\.\d+)?)/.exec(text);
             if (m && !state.lastEventId) state.lastEventId = m[1];
             if (state.stream !== 'live') {
               counters.streamOpens += 1;
