@@ -18,7 +18,8 @@ package struct EventID: Sendable, Equatable {
     /// `entry` or `entry.index`; nil when `text` has neither form.
     package init?(_ text: String) {
         if let dot = text.firstIndex(of: ".") {
-            guard let i = Int(text[text.index(after: dot)...]), i >= 0 else { return nil }
+            let digits = text[text.index(after: dot)...]
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let i = Int(digits) else { return nil }
             entry = String(text[..<dot])
             index = i
         } else {
