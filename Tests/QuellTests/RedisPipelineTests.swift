@@ -82,9 +82,17 @@ struct RedisPipelineTests {
         async let second = client.send("ECHO", "second")
         // The server has not answered anything yet.
         try await waitUntil { server.received.contains("second") }
+        async let third = client.send("ECHO", "third")
+        try await waitUntil { server.received.contains("third") }
+        // A fourth waits while three batches are out (RedisClient.batchesInFlight)
+        // and goes once the first is answered; every caller gets its own reply.
+        async let fourth = client.send("ECHO", "fourth")
         server.answer("$5\r\nfirst\r\n")
         #expect(try await first == .bulk("first"))
-        server.answer("$6\r\nsecond\r\n")
+        try await waitUntil { server.received.contains("fourth") }
+        server.answer("$6\r\nsecond\r\n$5\r\nthird\r\n$6\r\nfourth\r\n")
         #expect(try await second == .bulk("second"))
+        #expect(try await third == .bulk("third"))
+        #expect(try await fourth == .bulk("fourth"))
     }
 }
