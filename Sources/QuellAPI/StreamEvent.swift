@@ -35,22 +35,16 @@ struct StreamID: Comparable, Sendable, CustomStringConvertible {
 
     /// `123-4`, `123` (sequence 0) or `123-4.5`; nil for anything else.
     init?(_ text: some StringProtocol) {
-        var stream = Substring(text)
-        var index: UInt64? = nil
-        if let dot = text.firstIndex(of: ".") {
-            let after = text[text.index(after: dot)...]
-            guard let i = UInt64(after), after.allSatisfy(\.isASCIIDigit) else { return nil }
-            index = i
-            stream = Substring(text[..<dot])
-        }
-        let parts = stream.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        // The `.index` suffix is the store's (`EventID`); the rest a stream id.
+        guard let event = EventID(String(text)) else { return nil }
+        let parts = event.entry.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count <= 2, let ms = UInt64(parts[0]), parts[0].allSatisfy(\.isASCIIDigit) else { return nil }
         var seq: UInt64 = 0
         if parts.count == 2 {
             guard let s = UInt64(parts[1]), parts[1].allSatisfy(\.isASCIIDigit) else { return nil }
             seq = s
         }
-        self.init(milliseconds: ms, sequence: seq, index: index)
+        self.init(milliseconds: ms, sequence: seq, index: event.index.map(UInt64.init))
     }
 
     static func < (a: StreamID, b: StreamID) -> Bool {

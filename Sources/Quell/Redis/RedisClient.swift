@@ -256,11 +256,13 @@ package final class RedisClient: Sendable {
                     $0.roundTrips += 1
                     $0.commands += commands.count
                 }
-                if idle {
-                    inFlight.removeAll(keepingCapacity: true)
-                    batchEnds.removeAll(keepingCapacity: true)
+                if idle { progressAt = RedisConnection.now() }
+                // Drop what was answered (all of it when idle), so a client
+                // that is never idle does not keep every request it served.
+                if head > 0 {
+                    inFlight.removeFirst(head)
+                    for i in batchEnds.indices { batchEnds[i] -= head }
                     head = 0
-                    progressAt = RedisConnection.now()
                 }
                 inFlight.append(contentsOf: batch)
                 batchEnds.append(inFlight.count)

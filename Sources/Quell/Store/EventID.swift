@@ -29,6 +29,12 @@ package struct EventID: Sendable, Equatable {
         guard !entry.isEmpty, !entry.contains(".") else { return nil }
     }
 
+    /// `text` as an event id, or `.invalid` naming it.
+    static func parse(_ text: String) throws(QuellError) -> EventID {
+        guard let id = EventID(text) else { throw .invalid("not an event id: \(text.prefix(60))") }
+        return id
+    }
+
     package init(entry: String, index: Int?) {
         self.entry = entry
         self.index = index

@@ -6,7 +6,7 @@ extension JobStore {
     /// so it runs on `client`, one of the caller's own whose command timeout is longer
     /// than `block` — not on the store's shared, pipelining one.
     package func readEvents(after: String, limit: Int, block: Double, on client: RedisClient) async throws(QuellError) -> [JobEvent] {
-        guard let position = EventID(after) else { throw .invalid("not an event id: \(after.prefix(60))") }
+        let position = try EventID.parse(after)
         if position.index != nil {
             // Part way through an entry (as this reader's own positions,
             // taken from whole entries, never are): the rest first.

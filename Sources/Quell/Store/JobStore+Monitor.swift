@@ -17,10 +17,7 @@ extension JobStore {
     /// the newest), newest first: what a dashboard shows on opening, before it
     /// follows with `events(after:)`.
     public func latestEvents(upTo: String? = nil, count: Int) async throws(QuellError) -> [JobEvent] {
-        let through = try upTo.map { text throws(QuellError) -> EventID in
-            guard let id = EventID(text) else { throw .invalid("not an event id: \(text.prefix(60))") }
-            return id
-        } ?? EventID(entry: "+", index: nil)
+        let through = try upTo.map(EventID.parse) ?? EventID(entry: "+", index: nil)
         // `count` entries hold at least `count` events (an entry holds one
         // call's events): the newest `count` of them.
         let reply = try await mapped {

@@ -279,16 +279,13 @@ public final class JobStore: Sendable {
     /// those of up to `limit` stream entries (an entry holds one call's
     /// events, so there may be more than `limit` of them).
     public func events(after: String?, limit: Int = 1000) async throws(QuellError) -> [JobEvent] {
-        guard let after else {
-            let reply = try await mapped { try await redis.send(RedisCommand("XRANGE", keys.events, "-", "+", "COUNT", max(1, limit))) }
-            return try decodeEvents(reply)
-        }
-        guard let position = EventID(after) else { throw .invalid("not an event id: \(after.prefix(60))") }
+        let position = try after.map(EventID.parse)
         // Through a whole entry: the entries after it. Through one event of
-        // an entry: that entry again, without what was seen.
-        let start = position.index == nil ? "(" + position.entry : position.entry
+        // an entry: that entry again (one more), without what was seen.
+        let inside = position?.index != nil
+        let start = position.map { inside ? $0.entry : "(" + $0.entry } ?? "-"
         let reply = try await mapped {
-            try await redis.send(RedisCommand("XRANGE", keys.events, start, "+", "COUNT", max(1, limit) + (position.index == nil ? 0 : 1)))
+            try await redis.send(RedisCommand("XRANGE", keys.events, start, "+", "COUNT", max(1, limit) + (inside ? 1 : 0)))
         }
         return try decodeEvents(reply, after: position)
     }
@@ -309,8 +306,8 @@ public final class JobStore: Sendable {
                 throw .corrupt("malformed stream entry \(e)")
             }
             let count = fields.count / 2
-            let order = newestFirst ? Array((0..<count).reversed()) : Array(0..<count)
-            for i in order {
+            for k in 0..<count {
+                let i = newestFirst ? count - 1 - k : k
                 if let after, !after.isBefore(entry: id, index: i) { continue }
                 if let through, !through.isAtOrAfter(entry: id, index: i) { continue }
                 guard let packed = fields[2 * i + 1].string else { throw .corrupt("malformed stream entry \(e)") }

@@ -174,7 +174,7 @@ final class Processor: Sendable {
             }
             writer.carried(r.finished, batch: carried.batch)
             for job in r.started { launch(job) }
-            for _ in 0..<max(0, count - r.started.count) { gate.release() }
+            gate.release(count - r.started.count)
             for s in r.skipped where s.reason != "cancelled" {
                 log("skipped \(s.id): \(s.reason)")
             }
@@ -187,7 +187,7 @@ final class Processor: Sendable {
             }
         } catch {
             log("fetch failed: \(error)")
-            for _ in 0..<count { gate.release() }
+            gate.release(count)
             answers.withLock { $0.failures += 1 }
         }
     }

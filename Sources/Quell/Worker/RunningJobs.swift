@@ -153,9 +153,10 @@ final class SlotGate: Sendable {
     /// Slots free now.
     var free: Int { state.withLock { $0.free } }
 
-    func release() {
+    func release(_ n: Int = 1) {
+        guard n > 0 else { return }
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.free += 1
+            s.free += n
             let w = s.waiter
             s.waiter = nil
             return w
