@@ -16,7 +16,7 @@ import Synchronization
 final class HardStop: Sendable {
     private let loop: PeriodicLoop
 
-    init(store: JobStore, running: RunningJobs, grace: Double, limit: Int, freeSlot: @escaping @Sendable () -> Void,
+    init(store: JobStore, running: RunningJobs, grace: Double, limit: Int, freeSlot: @escaping @Sendable (JobContext) -> Void,
          overLimit: @escaping @Sendable (_ held: Int) -> Void, logger: QuellLogger, workerID: String) {
         let clock = store.clock
         let reported = Reported()
@@ -39,7 +39,7 @@ final class HardStop: Sendable {
                     }
                 }
                 guard running.abandon(context) else { continue }  // the handler returned meanwhile
-                freeSlot()
+                freeSlot(context)
                 let held = running.abandoned
                 var metadata = QuellLogger.metadata(context.job, worker: workerID)
                 metadata["stop_reason"] = stop.reason.rawValue

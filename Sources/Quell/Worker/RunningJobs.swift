@@ -134,12 +134,13 @@ final class SlotGate: Sendable {
 
     init(slots: Int) { state = Mutex(State(free: slots)) }
 
-    /// Waits until at least one slot is free; returns how many are.
-    func waitForFree() async -> Int {
-        if let n = state.withLock({ $0.free > 0 ? $0.free : nil }) { return n }
+    /// Waits until more than `reserve` slots are free (or `wake()`); returns
+    /// how many are.
+    func waitForFree(above reserve: Int = 0) async -> Int {
+        if let n = state.withLock({ $0.free > reserve ? $0.free : nil }) { return n }
         await withCheckedContinuation { c in
             let resumeNow = state.withLock { s -> Bool in
-                if s.free > 0 { return true }
+                if s.free > reserve { return true }
                 s.waiter = c
                 return false
             }
