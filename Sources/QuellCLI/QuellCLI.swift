@@ -81,6 +81,7 @@ extension WorkerOptions {
         v["QUELL_SHUTDOWN_GRACE_SECONDS"] = String(shutdownGraceSeconds)
         v["QUELL_CANCEL_GRACE_SECONDS"] = String(cancelGraceSeconds)
         v["QUELL_ABANDONED_TASK_LIMIT"] = String(abandonedTaskLimit)
+        v["QUELL_START_AHEAD"] = startsAhead ? "1" : "0"
         return try RedisSettings.read(v)
     }
 

@@ -75,6 +75,24 @@ import Testing
         #expect(throws: UsageError.self) { try QuellCommandLine.parse(["worker"], environment: ["QUELL_ABANDONED_TASK_LIMIT": "-1"]) }
     }
 
+    /// Starting ahead is on unless QUELL_START_AHEAD says 0, for `quell worker` and the library alike.
+    @Test func startAheadSetting() throws {
+        let byDefault = try defaultWorker().settings(), library = try QuellSettings.read([:])
+        #expect(byDefault.worker.startsAhead && library.worker.startsAhead)
+        #expect(Worker.Options(settings: library).startsAhead)
+        for off in ["0", "off"] {
+            let env = ["QUELL_START_AHEAD": off]
+            guard case .worker(let o) = try QuellCommandLine.parse(["worker"], environment: env) else {
+                Issue.record("not a worker command"); return
+            }
+            let settings = try o.settings(), library = try QuellSettings.read(env)
+            #expect(!o.startsAhead && !settings.worker.startsAhead)
+            #expect(!Worker.Options(settings: library).startsAhead)
+        }
+        #expect(throws: UsageError.self) { try QuellCommandLine.parse(["worker"], environment: ["QUELL_START_AHEAD": "maybe"]) }
+        #expect(throws: QuellError.self) { try QuellSettings.read(["QUELL_START_AHEAD": "maybe"]) }
+    }
+
     @Test func apiOnlySettings() throws {
         let env = ["QUELL_HOST": "0.0.0.0", "QUELL_PORT": "9191", "QUELL_TOKENS": "t1=acme,t2=beta",
                    "QUELL_ADMIN_TOKEN": "root", "QUELL_NO_AUTH": "1"]

@@ -25,6 +25,9 @@ public struct QuellSettings: Sendable, Equatable {
         /// Abandoned handlers a worker may hold before it stops taking jobs
         /// and exits for its supervisor to restart it (`QUELL_ABANDONED_TASK_LIMIT`).
         public var abandonedTaskLimit: Int
+        /// Start short jobs ahead of a free slot (`QUELL_START_AHEAD`, on;
+        /// see `Worker.Options.startsAhead`).
+        public var startsAhead = true
     }
 
     /// `quell api`'s own settings.
@@ -67,6 +70,8 @@ public struct QuellSettings: Sendable, Equatable {
                  summary: "a stopped handler is abandoned after this (reason forced)"),
         Variable(name: "QUELL_ABANDONED_TASK_LIMIT", defaultValue: "4",
                  summary: "more abandoned handlers than this: the worker exits (75)"),
+        Variable(name: "QUELL_START_AHEAD", defaultValue: "1",
+                 summary: "after short runs, start up to the slots' number of jobs ahead of a free slot (0: never)"),
         Variable(name: "QUELL_RETENTION_SECONDS", defaultValue: "604800", summary: "keep finished jobs this long"),
         Variable(name: "QUELL_ENQUEUE_LINGER_MS", defaultValue: "0.5",
                  summary: "a single enqueue waits up to this for producers expected to share its call"),
@@ -134,8 +139,12 @@ public struct QuellSettings: Sendable, Equatable {
         guard let logLevel = ["debug", "info", "notice", "warning", "error"].firstIndex(of: levelText).flatMap(LogLevel.init(rawValue:)) else {
             throw .invalid("QUELL_LOG_LEVEL must be debug, info, notice, warning or error, got '\(levelText.prefix(20))'")
         }
+        let aheadText = (text("QUELL_START_AHEAD") ?? "1").lowercased()
+        guard let startsAhead = Self.switches[aheadText] else {
+            throw .invalid("QUELL_START_AHEAD must be 1 or 0, got '\(aheadText.prefix(20))'")
+        }
         let worker = Worker(queues: queues, concurrency: try integer("QUELL_CONCURRENCY", 1...10_000), logLevel: logLevel,
-                            abandonedTaskLimit: try integer("QUELL_ABANDONED_TASK_LIMIT", 0...10_000))
+                            abandonedTaskLimit: try integer("QUELL_ABANDONED_TASK_LIMIT", 0...10_000), startsAhead: startsAhead)
 
         var tokens: [String: String] = [:]
         for entry in (text("QUELL_TOKENS") ?? "").split(separator: ",") {
@@ -153,6 +162,10 @@ public struct QuellSettings: Sendable, Equatable {
                       adminToken: text("QUELL_ADMIN_TOKEN"), noAuth: ["1", "true", "yes", "on"].contains(noAuthText))
         return QuellSettings(store: store, worker: worker, api: api)
     }
+
+    /// The spellings of an on/off setting.
+    private static let switches = ["": false, "1": true, "true": true, "yes": true, "on": true,
+                                   "0": false, "false": false, "no": false, "off": false]
 }
 
 extension StringProtocol {

@@ -79,11 +79,12 @@ public final class Worker: Sendable {
 
         /// Options with the queues, slots and abandoned-handler limit of
         /// `settings` (`QUELL_QUEUES`, `QUELL_CONCURRENCY`,
-        /// `QUELL_ABANDONED_TASK_LIMIT`), the rest as given.
+        /// `QUELL_ABANDONED_TASK_LIMIT`, `QUELL_START_AHEAD`), the rest as given.
         public init(settings: QuellSettings, id: String? = nil, logger: QuellLogger = .none,
                     metrics: any QuellMetrics = NoMetrics()) {
             self.init(queues: settings.worker.queues, concurrency: settings.worker.concurrency, id: id,
                       logger: logger, metrics: metrics, abandonedTaskLimit: settings.worker.abandonedTaskLimit)
+            startsAhead = settings.worker.startsAhead
         }
     }
 

@@ -97,6 +97,8 @@ public struct WorkerOptions: Sendable, Equatable {
     public var cancelGraceSeconds: Double = 30
     /// `QUELL_ABANDONED_TASK_LIMIT`: more abandoned handlers than this and the worker exits (code 75).
     public var abandonedTaskLimit: Int = 4
+    /// `QUELL_START_AHEAD`: start short jobs ahead of a free slot (`Worker.Options.startsAhead`).
+    public var startsAhead: Bool = true
 }
 
 /// `quell monitor`

@@ -195,7 +195,8 @@ public enum QuellCommandLine {
                 reaper: try reaper(r),
                 logLevel: try r.choice(r.raw(.logLevel)!, of: ["debug", "info", "notice", "warning", "error"]),
                 cancelGraceSeconds: try r.seconds(.cancelGrace, positive: true),
-                abandonedTaskLimit: try r.integer(r.raw(.abandonedTaskLimit)!, in: 0...10_000)
+                abandonedTaskLimit: try r.integer(r.raw(.abandonedTaskLimit)!, in: 0...10_000),
+                startsAhead: try r.boolean(r.raw(.startAhead)!)
             ))
         case ["monitor"]:
             let once = try r.flag("once")

@@ -61,6 +61,9 @@ extension Setting {
     public static let abandonedTaskLimit = Setting(flag: nil, placeholder: "N", environment: "QUELL_ABANDONED_TASK_LIMIT",
                                                    defaultValue: "4",
                                                    summary: "more abandoned handlers than this: the worker exits (75)")
+    public static let startAhead = Setting(flag: nil, placeholder: "0|1", environment: "QUELL_START_AHEAD",
+                                           defaultValue: "1",
+                                           summary: "after short runs, start up to the slots' number of jobs ahead of a free slot (0: never)")
     public static let timeoutBase = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_TIMEOUT_BASE_SECONDS",
                                             defaultValue: "300", summary: "job timeout: base")
     public static let timeoutPerItem = Setting(flag: nil, placeholder: "SECONDS", environment: "QUELL_TIMEOUT_PER_ITEM_SECONDS",
@@ -79,6 +82,6 @@ extension Setting {
     /// Every setting, in the order of DESIGN.md's table.
     public static let all: [Setting] = [
         .redis, .prefix, .host, .port, .tokens, .adminToken, .noAuth, .queues, .concurrency, .logLevel,
-        .heartbeat, .staleAfter, .reaperInterval, .grace, .cancelGrace, .abandonedTaskLimit, .retention, .enqueueLinger, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
+        .heartbeat, .staleAfter, .reaperInterval, .grace, .cancelGrace, .abandonedTaskLimit, .startAhead, .retention, .enqueueLinger, .timeoutBase, .timeoutPerItem, .timeoutMin, .timeoutMax,
     ]
 }

@@ -12,11 +12,13 @@ enum WorkerCommand {
         var config: QuellConfiguration
         var logLevel = LogLevel.info
         var abandonedLimit = 4
+        var startsAhead = true
         do {
             let settings = try o.settings()
             config = settings.store
             logLevel = settings.worker.logLevel
             abandonedLimit = settings.worker.abandonedTaskLimit
+            startsAhead = settings.worker.startsAhead
             for q in o.queues { try QuellConfiguration.validateName(q, what: "queue") }
         } catch let error as UsageError {
             printError(error.description)
@@ -39,10 +41,12 @@ enum WorkerCommand {
         // hook proving that cancels still land through the heartbeat.
         // QUELL_RETRY_BASE_SECONDS: the first retry waits about this long (doubling after).
         let retryBase = environment["QUELL_RETRY_BASE_SECONDS"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
-        let worker = Worker(store: store, registry: registry, options: Worker.Options(
+        var options = Worker.Options(
             queues: o.queues, concurrency: o.concurrency, retryBackoff: Backoff(base: retryBase, max: 300),
             cancelPush: environment["QUELL_CANCEL_PUSH"] != "0", logger: .standardError(minimum: logLevel),
-            abandonedTaskLimit: abandonedLimit))
+            abandonedTaskLimit: abandonedLimit)
+        options.startsAhead = startsAhead
+        let worker = Worker(store: store, registry: registry, options: options)
         Task {
             let sig = await signals.wait()
             log("signal \(sig): shutting down (grace \(o.shutdownGraceSeconds)s; interrupt again to exit now)")
