@@ -136,7 +136,7 @@ final class Processor: Sendable {
     /// `shortRun`, and a job that still waits `aheadWaitLimit` for a slot is
     /// given back to the front of its queue, its attempt refunded (`watchAhead`).
     static func aheadAllowance(slots: Int) -> Int {
-        slots <= ridingSlots ? slots : 0
+        slots <= ridingSlots ? 2 * slots : 0
     }
 
     /// A run this short counts towards starting ahead (a few round trips:
