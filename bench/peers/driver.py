@@ -49,8 +49,13 @@ class Bench:
 
     def throughput_systems(self):
         c = self.ctx
-        return [Quell(c, 4), Quell(c, 8), Quell(c, 64), Celery(c, "solo"), Celery(c, "threads"), RQ(c),
-                Dramatiq(c), Sidekiq(c)]
+        systems = [Quell(c, 4), Quell(c, 8), Quell(c, 64), Celery(c, "solo"), Celery(c, "threads"), RQ(c),
+                   Dramatiq(c), Sidekiq(c)]
+        if self.cfg.quell_b:
+            systems[3:3] = [Quell(c, n, binary=self.cfg.quell_b, tag="B") for n in (4, 8, 64)]
+        if self.cfg.systems:
+            systems = [s for s in systems if s.key in self.cfg.systems]
+        return systems
 
     def wait_done(self, system, target, sample=None):
         """Polls system.done() until target; fails when it stalls for 60 s.
@@ -209,8 +214,9 @@ class Bench:
             top = ", ".join(f"{k} {v:.2f}" for k, v in list(r["whole_cost"]["breakdown"].items())[:8])
             rows.append([s.label, fmt(r["whole_cost"]["cpu_us"], 1), fmt(r["whole_cost"]["cmds"], 1), top])
         say(table(["system", "Redis µs/job", "cmds/job", "top commands per job"], rows))
-        q8 = [r for r in results[("quell-c8", mode)]]
-        say("", f"Quell c8 api CPU per job (enqueue through the API): {fmt(statistics.median(r['api_cpu_us'] for r in q8), 1)} µs")
+        for q in quells:
+            api = statistics.median(r["api_cpu_us"] for r in results[(q.key, mode)])
+            say("", f"{q.label} api CPU per job (enqueue through the API): {fmt(api, 1)} µs")
 
         say("", f"### 6. Worker RSS (KiB of the worker's process tree; idle after its first job, peak while draining; medians of {reps})", "")
         rows = []
@@ -623,6 +629,8 @@ class Config:
         self.stuck_cap = 30.0 if quick else 120.0
         self.idle_window = 3.0 if quick else 10.0
         self.start_samples = 50 if quick else 100
+        self.systems = None  # throughput: only these keys (--systems)
+        self.quell_b = None  # throughput: also this build of quell (--quell-b)
 
 
 SECTIONS = ("throughput", "enqueue", "cancel", "stuck", "scale", "idle")
@@ -636,8 +644,13 @@ def main():
     parser.add_argument("--quell-bench", required=True)
     parser.add_argument("--tmp", required=True)
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ",".join(SECTIONS))
+    parser.add_argument("--systems", default="", help="throughput: only these, comma-separated (quell-c4, quell-c8,"
+                        " quell-c64, their -B twins, celery-solo, celery-threads, rq, dramatiq, sidekiq)")
+    parser.add_argument("--quell-b", default="", help="throughput: also run this quell binary (keys quell-c4-B …)")
     a = parser.parse_args()
     cfg = Config(a.quick)
+    cfg.systems = set(a.systems.split(",")) if a.systems else None
+    cfg.quell_b = a.quell_b or None
     env = dict(os.environ)
     env["BENCH_REDIS_URL"] = a.redis_url
     env["REDIS_URL"] = a.redis_url  # Sidekiq

@@ -194,13 +194,15 @@ class Quell(System):
     batch_call = "JobStore.enqueue(batch:) (library), 100 per call"
     token = "bench"
 
-    def __init__(self, ctx, concurrency, processes=1, python_client=False):
+    def __init__(self, ctx, concurrency, processes=1, python_client=False, binary=None, tag=None):
         super().__init__(ctx)
         self.concurrency = concurrency
         self.processes = processes
         self.python_client = python_client
-        self.key = f"quell-c{concurrency}" + (f"x{processes}" if processes > 1 else "")
-        self.label = f"Quell c{concurrency}" + (f" × {processes} processes" if processes > 1 else "")
+        # Another build of quell (an A/B through this path: --quell-b), told apart by tag.
+        self.binary = binary or ctx.quell
+        self.key = f"quell-c{concurrency}" + (f"x{processes}" if processes > 1 else "") + (f"-{tag}" if tag else "")
+        self.label = f"Quell c{concurrency}" + (f" × {processes} processes" if processes > 1 else "") + (f" ({tag})" if tag else "")
         self.api = None
         self.http = None
         self.watching = None
@@ -209,7 +211,7 @@ class Quell(System):
     # the API and its watcher
     def begin(self):
         self.port = free_port()
-        self.api = self.ctx.procs.start("quell-api", [self.ctx.quell, "api", "--port", str(self.port)],
+        self.api = self.ctx.procs.start("quell-api", [self.binary, "api", "--port", str(self.port)],
                                         env=self.environment())
         wait_for("quell api listening", lambda: "listening on" in log_text(self.api), 60, 0.01, proc=self.api)
         self.http = http.client.HTTPConnection("127.0.0.1", self.port)
@@ -251,7 +253,7 @@ class Quell(System):
 
     # workers and jobs
     def worker_command(self):
-        return [self.ctx.quell, "worker", "--concurrency", str(self.concurrency)], self.environment()
+        return [self.binary, "worker", "--concurrency", str(self.concurrency)], self.environment()
 
     def start_workers(self):
         argv, env = self.worker_command()

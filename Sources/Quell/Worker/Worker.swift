@@ -46,9 +46,9 @@ public final class Worker: Sendable {
         /// supervisor to restart it (Swift cannot kill a task).
         public var abandonedTaskLimit: Int
         /// Start short jobs ahead of a free slot (on by default; at most
-        /// `concurrency` of them, and only up to 16 slots). After
+        /// 2 × `concurrency` of them, and only up to 16 slots). After
         /// `concurrency` handlers in a row returned within 2 ms, a start may
-        /// take up to that many jobs more than the free slots; each waits
+        /// take up to twice that many jobs more than the free slots; each waits
         /// for a slot, `running` in Redis (leased, beaten, cancellable) but
         /// with its handler not yet called. A cancel or pause of such a job
         /// is confirmed at once, and one that waits 50 ms for a slot (the
