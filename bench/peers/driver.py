@@ -199,6 +199,19 @@ class Bench:
         say(table(["system", "enqueue jobs/s (4 producers)", "Redis µs/job enqueue", "Redis µs/job drain",
                    "Redis µs/job whole", "one Redis core ⇒ jobs/s", "cmds/job enqueue", "cmds/job drain",
                    "worker CPU µs/job"], rows))
+        # The goal is a ratio in one run: per repetition, each Quell row ÷ Sidekiq's run next to it
+        # (the machine's speed moves by 2× within a run; medians of absolute µs taken from different
+        # repetitions can compare a slow minute with a quick one).
+        sidekiq = next((p for p in peers if isinstance(p, Sidekiq)), None)
+        if sidekiq is not None and quells:
+            say("", f"Redis CPU per job, Quell ÷ {sidekiq.label} per repetition (median of the ratios, min–max;"
+                " below 1: Quell spends less):", "")
+            cost = lambda key, m, part: [r[part]["cpu_us"] for r in results[(key, m)]]
+            rows = [[q.label] + [ratio_cell(cost(q.key, m, part), cost(sidekiq.key, m, part))
+                                 for m, part in ((mode, "enqueue_cost"), (mode, "drain_cost"), (mode, "whole_cost"),
+                                                 ("enqueue-while-draining", "whole_cost"))]
+                    for q in quells]
+            say(table(["", "enqueue", "drain", "whole path", "whole path while draining"], rows))
         say("", "Commands per job by command (median repetition by whole-path Redis CPU):", "")
         for s in systems:
             rs = sorted(results[(s.key, mode)], key=lambda r: r["whole_cost"]["cpu_us"])
