@@ -148,7 +148,7 @@ final class Processor: Sendable {
     /// after a short start the next gathers what arrives within this time.
     /// An idle worker is not delayed: it blocks for work (`waitForWork`) and
     /// starts what woke it at once; only the start after that lingers.
-    static let startLinger: Duration = .milliseconds(1)
+    static let startLinger: Duration = .milliseconds(2)
 
     /// A run this short counts towards starting ahead (a few round trips:
     /// for longer runs the round trip that refills a slot costs little).
