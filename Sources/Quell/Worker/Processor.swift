@@ -128,7 +128,7 @@ final class Processor: Sendable {
     /// 12 931–18 133 → 17 375–22 798 jobs/s, Redis µs per job 43–56 → 34–43,
     /// the start calls carrying twice the jobs; twice the slots against once:
     /// 23 218–29 030 → 24 351–33 761 jobs/s, round trips per job 0.13 →
-    /// 0.09; four times was no better). With many slots a start at
+    /// 0.09; four times was not clearly better in two A/Bs). With many slots a start at
     /// the first free slot already keeps Redis and the worker busy.
     ///
     /// Only while runs are short (`shortRun`): a job started ahead is
