@@ -106,6 +106,44 @@ import Testing
         try await expectLastEventIsTheJob(store, job.id)
     }
 
+    @Test func aRetriedJobsErrorIsClearedByAFinishWithoutOne() async throws {
+        let store = makeStore("copy-retried")
+        var ids: [String] = []
+        for _ in 0..<2 { ids.append(try await store.enqueue(EnqueueRequest(type: "t", maxAttempts: 3)).id) }
+        for s in try await store.startJobs(2) {
+            #expect(try await store.retry(id: s.job.id, lease: s.lease, delay: 0, error: "boom", progress: nil, refund: false) == .ok)
+        }
+        let again = try await store.startJobs(2)
+        #expect(again.count == 2 && again.allSatisfy { $0.job.error == "boom" && $0.job.attempt == 2 })
+        // One finishes through the copy, one without it: both clear the error.
+        let answers = try await store.finish(again.enumerated().map { i, s in
+            FinishReport(id: s.job.id, lease: s.lease, status: .completed, startedAs: i == 0 ? s.packed : nil)
+        })
+        #expect(answers == [.ok, .ok])
+        for id in ids {
+            let job = try await store.job(id: id, tenant: nil)
+            #expect(job.status == .completed && job.error == nil)
+            try await expectLastEventIsTheJob(store, id)
+        }
+    }
+
+    @Test func aRunWritesNoHeartbeatExpectedOrEmptyErrorField() async throws {
+        let store = makeStore("copy-fields")
+        let job = try await store.enqueue(EnqueueRequest(type: "t", timeout: 12.5))
+        let s = try #require(try await store.startJobs().first)
+        // The start is the run's first beat, and expected is the deadline less the start.
+        #expect(s.job.heartbeatAt == s.job.startedAt && s.job.expectedDurationSeconds == 12.5)
+        let running = try await store.job(id: job.id, tenant: nil)
+        #expect(running.heartbeatAt == running.startedAt && running.expectedDurationSeconds == 12.5)
+        #expect(try await store.finish([FinishReport(id: job.id, lease: s.lease, status: .completed, startedAs: s.packed)]) == [.ok])
+        for field in ["heartbeat_at", "expected", "error"] {
+            #expect(try await store.redisCommand("HEXISTS", store.keys.job(job.id), field).int == 0, "\(field)")
+        }
+        let done = try await store.job(id: job.id, tenant: nil)
+        #expect(done.heartbeatAt == done.startedAt && done.error == nil && done.expectedDurationSeconds == 12.5)
+        try await expectLastEventIsTheJob(store, job.id)
+    }
+
     @Test func aCopyThatIsNotAPackedJobIsIgnored() async throws {
         let store = makeStore("copy-garbage")
         let job = try await store.enqueue(EnqueueRequest(type: "t"))

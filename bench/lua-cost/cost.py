@@ -14,6 +14,9 @@ runs at different N split a call's fixed cost from its cost per job
 QUELL_COST_COMBINED=1 adds fin+start: finish_start.lua, which finishes N jobs
 and starts N in one call (for a copy of the scripts from before it, a
 prototype of it in this bench's library only).
+QUELL_COST_KEEP=DIR keeps each phase's callgrind dump as DIR/<copy>-<phase>.out,
+for `callgrind_annotate --inclusive=yes --threshold=100 FILE`: where in
+Redis (command, reply conversion, Lua VM) the instructions go.
 """
 import glob, hashlib, os, subprocess, sys, time
 import redis
@@ -49,7 +52,11 @@ def load_library(d):
     return version
 
 
-def instructions(run):
+KEEP = os.environ.get('QUELL_COST_KEEP')
+LABEL = ['']
+
+
+def instructions(run, phase=''):
     """Instructions Redis ran during run() (zero, run, dump, read the dump's total)."""
     before = set(glob.glob(f'/tmp/quell-cost.{pid}.out*'))
     subprocess.check_call(['callgrind_control', '-z', pid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -60,16 +67,22 @@ def instructions(run):
     for line in open(new):
         if line.startswith(('totals:', 'summary:')):
             total = int(line.split()[1])
-    os.remove(new)
+    if KEEP and phase and LABEL[0]:
+        os.makedirs(KEEP, exist_ok=True)
+        os.replace(new, os.path.join(KEEP, f'{LABEL[0]}-{phase}.out'))
+    else:
+        os.remove(new)
     return total
 
 
 def finished_event(packed, now):
-    """The worker's copy as finish.lua takes it (8 arguments per job): version, head, tail (FinishedEvent.swift)."""
+    """The worker's copy as finish.lua takes it (FinishedEvent.swift): version, head, tail,
+    and where finish.lua takes 10 arguments per job, tenant and key."""
     f = packed.split(b'\x1f')
-    version = f[9]
+    version, tenant, key = f[9], f[3], f[4]
     f[5], f[9], f[13], f[18] = b'completed', str(int(version) + 1).encode(), now.encode(), b''
-    return [version, b'\x1f'.join(f[:12]) + b'\x1f', b'\x1f' + b'\x1f'.join(f[13:])]
+    copy = [version, b'\x1f'.join(f[:12]) + b'\x1f', b'\x1f' + b'\x1f'.join(f[13:])]
+    return copy + [tenant, key] if COPY_HAS_TENANT else copy
 
 
 def phases(version, base, n, with_copy):
@@ -83,7 +96,7 @@ def phases(version, base, n, with_copy):
             call(p, 'enqueue', [base, now, '10000', '30000', f'{i:08d}x', 'demo.noop', 'default', 't1', '', '{}', '3', '', ''])
             if i % 100 == 99: p.execute()
         p.execute()
-    res['enqueue'] = instructions(enqueue) / n
+    res['enqueue'] = instructions(enqueue, 'enqueue') / n
 
     def enq4():
         for i in range(0, n, 4):
@@ -91,14 +104,14 @@ def phases(version, base, n, with_copy):
             for k in range(4): a += [f'{i + k:08d}g', 'demo.noop', 'default', 't1', '', '{}', '3', '', '']
             call(p, 'enqueue', a)
         p.execute()
-    res['enq4'] = instructions(enq4) / n
+    res['enq4'] = instructions(enq4, 'enq4') / n
 
     out = []
     def start():
         for i in range(-(-2 * n // K)):  # every job, the last call taking the rest
             call(p, 'start', [base, now, '10000', 'w1', f'L{i}:', str(K), '30000', '30', '0', '30', '3600', 'default'])
         out.extend(p.execute())
-    res['start'] = instructions(start) / (2 * n)
+    res['start'] = instructions(start, 'start') / (2 * n)
     def records(reply):  # nested ({'job', …} per id: older scripts) or flat ('job', …, 'skip', …)
         if reply and isinstance(reply[0], list):
             yield from reply
@@ -118,11 +131,11 @@ def phases(version, base, n, with_copy):
         for i in range(0, 2 * n, K):
             a = [base, now, '10000']
             for id, lease, packed in leases[i:i + K]:
-                a += [id, lease, 'completed', '', '']
+                a += [id, lease, 'completed', NO_ERROR if with_copy else '', '']
                 if with_copy: a += finished_event(packed, now)
             call(p, 'finish', a)
         done.extend(p.execute())
-    res['finish'] = instructions(finish) / (2 * n)
+    res['finish'] = instructions(finish, 'finish') / (2 * n)
     assert all(x == b'ok' for o in done for x in o), 'a finish was refused'
 
     if COMBINED:
@@ -140,19 +153,27 @@ def phases(version, base, n, with_copy):
             for i in range(1, rounds + 1):
                 a = [base, now, '10000', str(len(running))]
                 for id, lease, packed in running:
-                    a += [id, lease, 'completed', '', ''] + finished_event(packed, now)
+                    a += [id, lease, 'completed', NO_ERROR, ''] + finished_event(packed, now)
                 fin, st = r.fcall(f'{version}_finish_start', 1, base + ':shard', *a, *startargs(i))
                 assert all(x == b'ok' for x in fin), 'a combined finish was refused'
                 running = started(st)
-        res['fin+start'] = instructions(combined) / (rounds * K)
+        res['fin+start'] = instructions(combined, 'fin+start') / (rounds * K)
     return res
 
 
 r.flushall()
 for j, d in enumerate(dirs):
     version = load_library(d)
-    # finish.lua taking the worker's copy of the job (8 arguments per job), or not (5).
-    with_copy = '8 per job' in open(os.path.join(d, 'finish.lua')).read()
+    # finish.lua taking the worker's copy of the job (8 or 10 arguments per job), or not (5).
+    finish_lua = open(os.path.join(d, 'finish.lua')).read()
+    with_copy = '8 per job' in finish_lua or '10 per job' in finish_lua
+    COPY_HAS_TENANT = '10 per job' in finish_lua
+    # The error argument of a job that had none and has none (as the worker
+    # sends it): the separator alone where finish.lua takes that as "write none".
+    NO_ERROR = '\x1f' if 'the separator alone' in finish_lua else ''
     phases(version, '{warm%d}' % j, 200, with_copy)
+    LABEL[0] = str(j)
     res = phases(version, '{cost%d}' % j, 1000, with_copy)
+    LABEL[0] = ''
+
     print(f"{d:50s} " + "  ".join(f"{k} {v / 1000:6.1f}k" for k, v in res.items()))

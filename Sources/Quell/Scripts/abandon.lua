@@ -39,6 +39,6 @@ if j.status == 'cancelling' then
   close(j, 'cancelled', changed)
   return 'cancelled'
 end
-put(changed, 'error', note .. ' of its deadline (' .. j.expected .. 's allowed)')
+put(changed, 'error', note .. ' of its deadline (' .. expected(j) .. 's allowed)')
 close(j, 'timed_out', changed)
 return 'timed_out'

@@ -25,6 +25,12 @@ local BASE, NOW, NOW_S, MAXLEN
 -- '%.17g', the float path of printf, about twice the cost of '%d'.
 local FMT
 local function int(n) return FMT('%d', n) end
+-- Small counts as text, built once per library (on its first call): DIGITS[n]
+-- is n's text for 0 ≤ n ≤ 128, SUCC[text] the text of its successor. A
+-- version or an attempt goes up by one per change: a table lookup instead of
+-- text → number (strtod) → text (sprintf), each a few hundred instructions.
+local DIGITS, SUCC
+local function succ(text) return SUCC[text] or int(text + 1) end
 local K_ACTIVE, K_TENANTS, K_QUEUES, K_REVOKED, K_EVENTS, K_CANCEL, K_PAUSE, K_WORKERS, K_LIVENESS, K_FINISHED, K_COUNTS
 
 local function k_job(id) return BASE .. ':job:' .. id end
@@ -48,6 +54,9 @@ local function k_worker(w) return BASE .. ':worker:' .. w end
 -- ZADD score and member): fixed arity, because a vararg loop costs three
 -- times as much, and this runs several times per job.
 local PENDING, PENDING_ORDER, FINISHED, COUNTS = {}, {}, {}, {}
+-- The counts fields ('<tenant>\31<status>') of the tenant counted last, by
+-- status: joined once per tenant and call rather than once per change.
+local COUNT_TENANT, COUNT_FIELDS
 -- The call's events, 'j', packed job, … in order: flush() appends them to
 -- the stream as one entry (one XADD instead of one per change: a redis.call
 -- and a stream entry each cost about as much as the event's fields). The
@@ -106,7 +115,14 @@ local function begin(keys, args)
   NOW = tonumber(NOW_S)
   FMT = string.format
   MAXLEN = args[3]
-  PENDING, PENDING_ORDER, FINISHED, COUNTS, EVENTS = {}, {}, {}, {}, {}
+  PENDING, PENDING_ORDER, FINISHED, COUNTS, EVENTS, COUNT_TENANT = {}, {}, {}, {}, {}, nil
+  if not SUCC then
+    DIGITS, SUCC = {[0] = '0'}, {}
+    for n = 1, 128 do
+      DIGITS[n] = FMT('%d', n)
+      SUCC[DIGITS[n - 1]] = DIGITS[n]
+    end
+  end
   if args[1] ~= BASE then
     BASE = args[1]
     GUARD = BASE .. ':shard'
@@ -156,7 +172,7 @@ local function load(id)
     error = '', cancel_at = '', cancel_reason = '', timeout = '', total = '', headers = '',
     paused_at = '', resumes = '', params = '', cursor = ''}, EMPTY)
   for i = 1, #v, 2 do j[v[i]] = v[i + 1] end
-  if j.id ~= id or not STATUSES[j.status] or not tonumber(j.version) or j.tenant == '' or j.queue == '' then
+  if j.id ~= id or not STATUSES[j.status] or not (SUCC[j.version] or tonumber(j.version)) or j.tenant == '' or j.queue == '' then
     return nil, 'CORRUPT job ' .. id .. ' is malformed (status "' .. j.status .. '", version "' .. j.version .. '")'
   end
   return j
@@ -192,7 +208,14 @@ local ALL_TENANTS_FIELD = {queued = SEP .. 'queued', running = SEP .. 'running',
   completed_with_errors = SEP .. 'completed_with_errors', failed = SEP .. 'failed',
   cancelled = SEP .. 'cancelled', timed_out = SEP .. 'timed_out'}  -- every status of STATUSES
 local function count(t, status, n)
-  local f = t .. SEP .. status
+  if t ~= COUNT_TENANT then
+    COUNT_TENANT, COUNT_FIELDS = t, {}
+  end
+  local f = COUNT_FIELDS[status]
+  if not f then
+    f = t .. SEP .. status
+    COUNT_FIELDS[status] = f
+  end
   COUNTS[f] = (COUNTS[f] or 0) + n
   f = ALL_TENANTS_FIELD[status] or error('quell: add status ' .. status .. ' to ALL_TENANTS_FIELD')
   COUNTS[f] = (COUNTS[f] or 0) + n
@@ -227,7 +250,7 @@ end
 -- given, is the job after the change already packed (finish.lua builds it
 -- from the worker's copy), so `j` need hold only what the writes use.
 local function emit(j, changed, packed)
-  local version = int(j.version + 1)
+  local version = succ(j.version)
   j.version = version
   for i = 1, #changed, 2 do j[changed[i]] = changed[i + 1] end
   redis.call('HSET', k_job(j.id), 'version', version, unpack(changed))
@@ -302,11 +325,32 @@ local function allowed_seconds(j, total, base, per, min, max)
   return s
 end
 
+-- A running job's last sign of life, in ms: its last heartbeat, or its start
+-- while none came after it (start writes no heartbeat_at: the start is the
+-- first beat, and one field fewer to write per job), nil if neither.
+local function last_beat(j)
+  local hb, s = tonumber(j.heartbeat_at), tonumber(j.started_at)
+  if s and (not hb or s > hb) then return s end
+  return hb
+end
+
+-- The seconds a run is allowed, as text: its deadline less its start (start
+-- and progress write no `expected`, one field fewer per job; a job stored
+-- by an older Quell may still hold one).
+local function expected(j)
+  if j.expected ~= '' then return j.expected end
+  local d, s = tonumber(j.deadline_at), tonumber(j.started_at)
+  if not d or not s then return '' end
+  local ms = d - s
+  if ms % 1000 == 0 then return int(ms / 1000) end
+  return tostring(ms / 1000)
+end
+
 -- When the reaper should look at an active job: its heartbeat going stale,
 -- or its deadline passing by the same grace (so a live worker gets the first
 -- chance to stop its own overdue job and release its key).
 local function reap_at(j, stale_ms)
-  local t = (tonumber(j.heartbeat_at) or NOW) + stale_ms
+  local t = (last_beat(j) or NOW) + stale_ms
   local d = tonumber(j.deadline_at)
   if d and d + stale_ms < t then t = d + stale_ms end
   return t
@@ -331,7 +375,7 @@ local function stuck_reason(j, stale_ms)
   if not RUNNING[j.status] then return nil end
   local d = tonumber(j.deadline_at)
   if d and NOW > d then return 'deadline' end
-  local hb = tonumber(j.heartbeat_at) or 0
+  local hb = last_beat(j) or 0
   if NOW - hb > stale_ms then return 'stale' end
   return nil
 end
@@ -351,10 +395,10 @@ local function resolve_stuck(j, why)
     return 'paused'
   end
   if why == 'deadline' then
-    close(j, 'timed_out', {'error', 'deadline exceeded (' .. j.expected .. 's allowed)'})
+    close(j, 'timed_out', {'error', 'deadline exceeded (' .. expected(j) .. 's allowed)'})
     return 'timed_out'
   end
-  local message = 'worker ' .. j.worker .. ' lost: no heartbeat since ' .. j.heartbeat_at
+  local message = 'worker ' .. j.worker .. ' lost: no heartbeat since ' .. int(last_beat(j) or 0)
   if (tonumber(j.attempt) or 0) < (tonumber(j.max_attempts) or 1) then
     local changed = {'worker', '', 'lease', '', 'heartbeat_at', '', 'deadline_at', '', 'error', message}
     set_status(j, changed, 'queued')

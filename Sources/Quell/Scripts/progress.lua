@@ -38,8 +38,7 @@ for i = 9, #ARGV, 5 do
     if total ~= '' and total ~= j.total then
       local seconds = allowed_seconds(j, total, tbase, tper, tmin, tmax)
       put(changed, 'total', total)
-      put(changed, 'expected', tostring(seconds))
-      put(changed, 'deadline_at', int(tonumber(j.started_at) + math.floor(seconds * 1000)))
+      put(changed, 'deadline_at', int(tonumber(j.started_at) + math.floor(seconds * 1000)))  -- expected follows (lib.lua)
     end
     emit(j, changed)
     defer('ZADD', K_ACTIVE, reap_at(j, stale), id)

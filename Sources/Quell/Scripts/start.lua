@@ -37,6 +37,22 @@ while want > 0 and qi <= #ARGV do
   qi = qi + 1
 end
 
+-- Per allowed seconds, the run's deadline and reaper score as text: jobs
+-- without a timeout or total of their own share one.
+local timing = {}
+local function times(seconds)
+  local t = timing[seconds]
+  if not t then
+    local deadline = NOW + math.floor(seconds * 1000)
+    -- reap_at for a job that starts now: no heartbeat yet, the start is its beat.
+    local reap = NOW + stale
+    if deadline + stale < reap then reap = deadline + stale end
+    t = {int(deadline), int(reap)}
+    timing[seconds] = t
+  end
+  return t
+end
+
 local out = {}
 local function skip(id, reason)
   local m = #out
@@ -51,15 +67,16 @@ for n, id in ipairs(ids) do
   elseif j.status ~= 'queued' then
     skip(id, j.status)
   else
-    local seconds = allowed_seconds(j, j.total, tbase, tper, tmin, tmax)
-    local whole = seconds == math.floor(seconds)
-    local changed = {'attempt', int(j.attempt + 1), 'started_at', NOW_S,
-      'heartbeat_at', NOW_S, 'worker', worker, 'lease', lease_prefix .. int(n),
-      'deadline_at', int(NOW + math.floor(seconds * 1000)), 'expected', whole and int(seconds) or tostring(seconds)}
+    local t = times(allowed_seconds(j, j.total, tbase, tper, tmin, tmax))
+    -- No heartbeat_at (the start is the run's first beat: see last_beat) and
+    -- no expected (deadline less start: see expected): fields not written.
+    local changed = {'attempt', succ(j.attempt), 'started_at', NOW_S,
+      'worker', worker, 'lease', lease_prefix .. (DIGITS[n] or int(n)), 'deadline_at', t[1]}
+    if j.expected ~= '' then put(changed, 'expected', '') end  -- an older Quell's
     if j.cursor == '' and j.progress ~= '' then put(changed, 'progress', '') end
     set_status(j, changed, 'running')
     local packed = emit(j, changed)
-    defer('ZADD', K_ACTIVE, int(reap_at(j, stale)), id)
+    defer('ZADD', K_ACTIVE, t[2], id)
     local m = #out
     out[m + 1], out[m + 2], out[m + 3], out[m + 4], out[m + 5] = 'job', j.lease, packed, j.params, j.cursor
   end

@@ -16,6 +16,13 @@ struct FinishedEvent {
     let head: String
     /// The packed fields after `heartbeat_at`, each preceded by the separator.
     let tail: String
+    /// Whether the copy has an error (a retried job's last one): finishing
+    /// without an error must then clear it, else it need write none.
+    let copyHasError: Bool
+    /// The copy's tenant and dedupe key ("" for none): they never change, so
+    /// finish.lua need not read them.
+    let tenant: String
+    let key: String
 
     /// nil when `startedAs` is not a packed job (finish then reads the job).
     /// `progress` nil keeps the copy's; `completedAt` is the call's `now`
@@ -23,7 +30,7 @@ struct FinishedEvent {
     init?(startedAs packed: String, status: String, progress: String?, completedAt: String, error: String) {
         typealias P = Job.Position
         var packed = packed
-        let parts = packed.withUTF8 { bytes -> (version: String, head: [UInt8], tail: [UInt8])? in
+        let parts = packed.withUTF8 { bytes -> (version: String, head: [UInt8], tail: [UInt8], hasError: Bool, tenant: String, key: String)? in
             let (bounds, n) = Job.packedFieldBounds(bytes)
             guard n == Job.fieldNames.count else { return nil }
             func value(_ i: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[bounds[i] ..< bounds[i + 1] - 1]) }
@@ -49,10 +56,14 @@ struct FinishedEvent {
                 }
                 if i < P.heartbeatAt { head.append(0x1F) }
             }
-            return (String(started), head, tail)
+            return (String(started), head, tail, !value(P.error).isEmpty,
+                    String(decoding: value(P.tenant), as: UTF8.self), String(decoding: value(P.key), as: UTF8.self))
         }
         guard let parts else { return nil }
         version = parts.version
+        copyHasError = parts.hasError
+        tenant = parts.tenant
+        key = parts.key
         head = String(decoding: parts.head, as: UTF8.self)
         tail = String(decoding: parts.tail, as: UTF8.self)
     }

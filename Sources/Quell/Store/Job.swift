@@ -227,10 +227,16 @@ public struct Job: Sendable, Equatable {
         guard let created = try date(Position.createdAt) else { throw QuellError.corrupt("job \(id) has no 'created_at' field") }
         createdAt = created
         startedAt = try date(Position.startedAt)
-        heartbeatAt = try date(Position.heartbeatAt)
+        heartbeatAt = Self.lastBeat(status: status, heartbeat: try date(Position.heartbeatAt), started: startedAt)
         completedAt = try date(Position.completedAt)
         deadlineAt = try date(Position.deadlineAt)
-        expectedDurationSeconds = value(Position.expected).flatMap(Double.init)
+        // Stored by an older Quell; now the deadline less the run's start
+        // (in whole ms, as stored: exact where the dates' doubles are not).
+        expectedDurationSeconds = value(Position.expected).flatMap(Double.init) ?? {
+            guard let d = value(Position.deadlineAt).flatMap({ Int($0) }),
+                  let s = value(Position.startedAt).flatMap({ Int($0) }) else { return nil }
+            return Double(d - s) / 1000
+        }()
         worker = value(Position.worker)
         error = value(Position.error)
         if let at = try date(Position.cancelAt) {
@@ -245,6 +251,17 @@ public struct Job: Sendable, Equatable {
             }
             for (name, value) in o { if let s = value.stringValue { headers[name] = s } }
         }
+    }
+
+    /// A job's last sign of life: its last heartbeat, or its run's start while
+    /// no heartbeat came after it (start.lua writes no `heartbeat_at`, the
+    /// start being the run's first beat). None while queued or paused: those
+    /// have no run, and their heartbeat was cleared.
+    static func lastBeat(status: JobStatus?, heartbeat: Date?, started: Date?) -> Date? {
+        if status == .queued || status == .paused { return heartbeat }
+        guard let started else { return heartbeat }
+        guard let heartbeat else { return started }
+        return max(heartbeat, started)
     }
 
     /// Headers as stored: a compact JSON object with sorted keys, or "" for none.

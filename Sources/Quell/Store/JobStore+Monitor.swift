@@ -6,7 +6,8 @@ import FoundationEssentials
 package struct JobHeartbeat: Sendable, Equatable {
     /// The job's status now (nil if Redis holds a status Quell does not know).
     package var status: JobStatus?
-    /// When its worker last beat for it; nil before the first beat.
+    /// When its worker last beat for it (its start until the first heartbeat);
+    /// nil if it never started.
     package var heartbeatAt: Date?
 }
 
@@ -27,18 +28,19 @@ extension JobStore {
     }
 
     /// The status and heartbeat of each job in `ids`, in one pipelined round
-    /// trip (`HMGET status heartbeat_at` each). Jobs that no longer exist are
+    /// trip (`HMGET status heartbeat_at started_at` each). Jobs that no longer exist are
     /// absent. No tenant check: for an admin's dashboard. An error reply throws
     /// (a refusal such as `BUSY` must not read as "deleted").
     package func heartbeats(of ids: [String]) async throws(QuellError) -> [String: JobHeartbeat] {
         let valid = ids.filter(JobID.isValid)
-        let replies = try await checkedPipeline(valid.map { RedisCommand("HMGET", keys.job($0), "status", "heartbeat_at") })
+        let replies = try await checkedPipeline(valid.map { RedisCommand("HMGET", keys.job($0), "status", "heartbeat_at", "started_at") })
         var out: [String: JobHeartbeat] = [:]
         for (id, reply) in zip(valid, replies) {
             let fields = reply.array ?? []
-            guard fields.count == 2, let status = fields[0].string else { continue }  // deleted meanwhile
-            out[id] = JobHeartbeat(status: JobStatus(rawValue: status),
-                                   heartbeatAt: fields[1].string.flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) })
+            guard fields.count == 3, let status = fields[0].string else { continue }  // deleted meanwhile
+            func date(_ reply: RedisReply) -> Date? { reply.string.flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) } }
+            let known = JobStatus(rawValue: status)
+            out[id] = JobHeartbeat(status: known, heartbeatAt: Job.lastBeat(status: known, heartbeat: date(fields[1]), started: date(fields[2])))
         }
         return out
     }

@@ -165,21 +165,24 @@ extension JobStore {
         return try parseFinish(try await mapped { try await redis.runAll(Scripts.library, [call])[0].orThrow() }, count: reports.count)
     }
 
-    /// finish.lua's arguments after the header: 8 per job.
+    /// finish.lua's arguments after the header: 10 per job.
     private func finishArguments(_ reports: [FinishReport], now: Int) -> [any RedisArgument] {
         let completedAt = String(now)
         var arguments: [any RedisArgument] = []
-        arguments.reserveCapacity(8 * reports.count)
+        arguments.reserveCapacity(10 * reports.count)
         for r in reports {
             let error = Job.fieldText(r.error ?? "")
             let progress = r.progress?.json ?? ""
-            arguments += [r.id, r.lease, r.status.rawValue, error, progress] as [any RedisArgument]
             if let packed = r.startedAs,
                let event = FinishedEvent(startedAs: packed, status: r.status.rawValue, progress: r.progress == nil ? nil : progress,
                                          completedAt: completedAt, error: error) {
-                arguments += [event.version, event.head, event.tail] as [any RedisArgument]
+                // No error now and none in the copy: the separator alone
+                // tells finish.lua there is no error field to write.
+                let stored = error.isEmpty && !event.copyHasError ? "\u{1F}" : error
+                arguments += [r.id, r.lease, r.status.rawValue, stored, progress, event.version, event.head, event.tail,
+                              event.tenant, event.key] as [any RedisArgument]
             } else {
-                arguments += ["", "", ""] as [any RedisArgument]
+                arguments += [r.id, r.lease, r.status.rawValue, error, progress, "", "", "", "", ""] as [any RedisArgument]
             }
         }
         return arguments
