@@ -1,3 +1,4 @@
+import Foundation
 import QuellTestSupport
 import Testing
 @testable import Quell
@@ -25,6 +26,25 @@ struct BadDataTests {
                 guard case QuellError.corrupt(let message)? = error as? QuellError else { Issue.record("got \(error)"); continue }
                 #expect(message.contains(expected), "'\(message)' should contain '\(expected)'")
             }
+        }
+    }
+
+    @Test func aHashDecodesFromItsSpecOrFromFieldsOfItsOwn() throws {
+        let id = "01J0000000000000000000000A"
+        // As enqueue.lua stores it: what never changes in `spec`, no id field.
+        let spec = ["t", "q", "k", "3", "1000", #"{"h":"v"}"#].joined(separator: "\u{1F}")
+        let stored = ["spec": spec, "tenant": "a", "timeout": "7.5", "params": "{}", "status": "queued", "attempt": "0", "version": "1"]
+        let job = try Job(fields: stored, id: id)
+        #expect(job.id == id && job.type == "t" && job.queue == "q" && job.tenant == "a" && job.key == "k")
+        #expect(job.maxAttempts == 3 && job.createdAt == Date(timeIntervalSince1970: 1) && job.timeoutSeconds == 7.5)
+        #expect(job.headers == ["h": "v"] && job.params == "{}" && job.status == .queued)
+        // A field of its own wins over the spec's (an older Quell's job, or one moved by hand).
+        #expect(try Job(fields: stored.merging(["queue": "other"]) { $1 }, id: id).queue == "other")
+        #expect {
+            try Job(fields: stored.merging(["spec": "t\u{1F}q"]) { $1 }, id: id)
+        } throws: { error in
+            guard case QuellError.corrupt(let message)? = error as? QuellError else { return false }
+            return message.contains("spec of 2 fields")
         }
     }
 

@@ -153,21 +153,23 @@ import Testing
     }
 
     @Test func theCopyIsTheStartedJobWithTheFinishWritten() throws {
+        typealias P = Job.Position
         let fields = Job.fieldNames.indices.map { "f\($0)" }
         var packed = fields
-        packed[9] = "41"
+        packed[P.version] = "41"
         let event = try #require(FinishedEvent(startedAs: packed.joined(separator: "\u{1F}"), status: "failed", progress: nil,
                                                completedAt: "1700", error: "e"))
         #expect(event.version == "41")
         var expected = packed
-        expected[5] = "failed"; expected[9] = "42"; expected[13] = "1700"; expected[18] = "e"
-        expected[12] = "HB"
+        expected[P.status] = "failed"; expected[P.version] = "42"; expected[P.completedAt] = "1700"; expected[P.error] = "e"
+        expected[P.heartbeatAt] = "HB"
         #expect(event.head + "HB" + event.tail == expected.joined(separator: "\u{1F}"))
         let withProgress = try #require(FinishedEvent(startedAs: packed.joined(separator: "\u{1F}"), status: "completed",
                                                       progress: "{\"current\":1}", completedAt: "1", error: ""))
-        #expect(withProgress.head.split(separator: "\u{1F}", omittingEmptySubsequences: false)[6] == "{\"current\":1}")
+        #expect(withProgress.head.split(separator: "\u{1F}", omittingEmptySubsequences: false)[P.progress] == "{\"current\":1}")
+        #expect(event.tenant == "f\(P.tenant)" && event.key == "f\(P.key)" && event.copyHasError)
         #expect(FinishedEvent(startedAs: "a\u{1F}b", status: "completed", progress: nil, completedAt: "1", error: "") == nil)
-        packed[9] = "x"
+        packed[P.version] = "x"
         #expect(FinishedEvent(startedAs: packed.joined(separator: "\u{1F}"), status: "completed", progress: nil, completedAt: "1", error: "") == nil)
     }
 }

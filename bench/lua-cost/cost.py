@@ -79,9 +79,11 @@ def finished_event(packed, now):
     """The worker's copy as finish.lua takes it (FinishedEvent.swift): version, head, tail,
     and where finish.lua takes 10 arguments per job, tenant and key."""
     f = packed.split(b'\x1f')
-    version, tenant, key = f[9], f[3], f[4]
-    f[5], f[9], f[13], f[18] = b'completed', str(int(version) + 1).encode(), now.encode(), b''
-    copy = [version, b'\x1f'.join(f[:12]) + b'\x1f', b'\x1f' + b'\x1f'.join(f[13:])]
+    # Positions (Job.Position): status, version, heartbeat_at, completed_at, error.
+    st, ve, hb, co, er = (9, 12, 14, 15, 20) if PACKED_SPEC_FIRST else (5, 9, 12, 13, 18)
+    version, tenant, key = (f[ve], f[7], f[3]) if PACKED_SPEC_FIRST else (f[ve], f[3], f[4])
+    f[st], f[ve], f[co], f[er] = b'completed', str(int(version) + 1).encode(), now.encode(), b''
+    copy = [version, b'\x1f'.join(f[:hb]) + b'\x1f', b'\x1f' + b'\x1f'.join(f[hb + 1:])]
     return copy + [tenant, key] if COPY_HAS_TENANT else copy
 
 
@@ -168,6 +170,8 @@ for j, d in enumerate(dirs):
     finish_lua = open(os.path.join(d, 'finish.lua')).read()
     with_copy = '8 per job' in finish_lua or '10 per job' in finish_lua
     COPY_HAS_TENANT = '10 per job' in finish_lua
+    # A packed job: id, the spec's 8 values, then what changes (lib.lua with a spec field).
+    PACKED_SPEC_FIRST = 'SPEC_FIELDS' in open(os.path.join(d, 'lib.lua')).read()
     # The error argument of a job that had none and has none (as the worker
     # sends it): the separator alone where finish.lua takes that as "write none".
     NO_ERROR = '\x1f' if 'the separator alone' in finish_lua else ''

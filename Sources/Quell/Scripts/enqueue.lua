@@ -17,6 +17,7 @@
 --   holder counts as live.
 
 local stale = tonumber(ARGV[4])
+local QUEUED_TAIL = SEP .. 'queued' .. SEP .. SEP .. '0' .. SEP .. '1' .. string.rep(SEP, 13)
 local held = nil
 -- Per queue, the ids accepted (in order); per tenant, seen or not.
 local pushes, queue_order, seen_tenant, tenant_order = {}, {}, {}, {}
@@ -54,15 +55,16 @@ for i = 5, #ARGV, 9 do
   elseif holder then
     out[n + 1], out[n + 2], out[n + 3] = 'conflict', pack(holder), holder.params
   else
-    local max_attempts, timeout, headers = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
-    -- Only non-empty fields are stored; absent ones read back as ''.
-    local args = {'id', id, 'type', typ, 'queue', q, 'tenant', t, 'status', 'queued',
-      'attempt', '0', 'max_attempts', max_attempts, 'version', '1', 'created_at', NOW_S,
-      'params', ARGV[i + 5]}
-    if key ~= '' then args[21] = 'key'; args[22] = key end
-    if timeout ~= '' then args[#args + 1] = 'timeout'; args[#args + 1] = timeout end
-    if headers ~= '' then args[#args + 1] = 'headers'; args[#args + 1] = headers end
-    redis.call('HSET', k_job(id), unpack(args))
+    -- What never changes in one field (see SPEC_FIELDS in lib.lua).
+    local spec = typ .. SEP .. q .. SEP .. key .. SEP .. ARGV[i + 6] .. SEP .. NOW_S .. SEP .. ARGV[i + 8]
+    local timeout = ARGV[i + 7]
+    if timeout == '' then  -- only non-empty fields are stored; absent ones read back as ''
+      redis.call('HSET', k_job(id), 'spec', spec, 'tenant', t, 'params', ARGV[i + 5], 'status', 'queued',
+        'attempt', '0', 'version', '1')
+    else
+      redis.call('HSET', k_job(id), 'spec', spec, 'tenant', t, 'timeout', timeout, 'params', ARGV[i + 5],
+        'status', 'queued', 'attempt', '0', 'version', '1')
+    end
     local ids = pushes[q]
     if not ids then
       ids = {}
@@ -80,12 +82,9 @@ for i = 5, #ARGV, 9 do
       seen_tenant[t] = true
       tenant_order[#tenant_order + 1] = t
     end
-    -- The event: the new job packed as pack() would (FIELDS in order), with
-    -- no table to build for it.
-    event(id .. SEP .. typ .. SEP .. q .. SEP .. t .. SEP
-      .. key .. SEP .. 'queued' .. SEP .. SEP .. '0' .. SEP .. max_attempts .. SEP .. '1' .. SEP .. NOW_S
-      .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. SEP .. timeout .. SEP .. SEP
-      .. headers .. SEP .. SEP)
+    -- The event: the new job packed as pack() would, with no table to build
+    -- for it (status queued, no progress, attempt 0, version 1, 13 empty).
+    event(id .. SEP .. spec .. SEP .. t .. SEP .. timeout .. QUEUED_TAIL)
     out[n + 1] = 'ok'
   end
 end

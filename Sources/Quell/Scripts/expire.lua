@@ -20,8 +20,12 @@ for _, t in ipairs(redis.call('SMEMBERS', K_TENANTS)) do
   for status in pairs(TERMINAL) do
     local index = k_index(t, status)
     for _, id in ipairs(redis.call('ZRANGEBYLEX', index, '-', '(' .. prefix, 'LIMIT', 0, limit)) do
-      local v = redis.call('HMGET', k_job(id), 'completed_at', 'key')
+      local v = redis.call('HMGET', k_job(id), 'completed_at', 'key', 'spec')
       local done = tonumber(v[1])
+      if not v[2] and v[3] then  -- the key in the spec (a field of its own: an older Quell's job)
+        local key = spec_key(v[3])
+        if key ~= '' then v[2] = key end
+      end
       if not done or done < cutoff then
         redis.call('DEL', k_job(id))
         defer('ZREM', index, id)

@@ -25,6 +25,8 @@ local BASE, NOW, NOW_S, MAXLEN
 -- '%.17g', the float path of printf, about twice the cost of '%d'.
 local FMT
 local function int(n) return FMT('%d', n) end
+-- string.match, captured per call likewise.
+local MATCH
 -- Small counts as text, built once per library (on its first call): DIGITS[n]
 -- is n's text for 0 ≤ n ≤ 128, SUCC[text] the text of its successor. A
 -- version or an attempt goes up by one per change: a table lookup instead of
@@ -114,6 +116,7 @@ local function begin(keys, args)
   NOW_S = args[2]
   NOW = tonumber(NOW_S)
   FMT = string.format
+  MATCH = string.match
   MAXLEN = args[3]
   PENDING, PENDING_ORDER, FINISHED, COUNTS, EVENTS, COUNT_TENANT = {}, {}, {}, {}, {}, nil
   if not SUCC then
@@ -150,9 +153,47 @@ local TERMINAL = {completed = true, completed_with_errors = true, failed = true,
 -- A worker runs the job (it holds a lease, beats, and is in the active set).
 local RUNNING = {running = true, cancelling = true, pausing = true}
 
--- Absent fields read as '' (the hash stores only non-empty ones): load()
--- starts every job table with all of them, and this catches any other name.
+-- The unit separator (0x1f), which no field can hold (Swift validates or
+-- escapes every text that reaches a field): it joins packed values.
+local SEP = '\31'
+
+-- Absent fields read as '' (the hash stores only non-empty ones).
 local EMPTY = {__index = function() return '' end}
+
+-- A job's hash holds what never changes and no hot transition reads in one
+-- field, `spec`: type, queue, key, max_attempts, created_at, headers, joined
+-- by SEP (Job.specNames in Job.swift), written once by enqueue.lua. Seven
+-- fields instead of thirteen make every HSET, HGETALL and HMGET of the job
+-- scan a shorter listpack, and a packed job (events, replies) carries the
+-- spec as it is. What start reads (tenant, timeout) stays a field of its
+-- own: splitting the spec costs more than the fields it saves (a pattern
+-- match is about 20 k instructions), so only the rare transitions that read
+-- a spec field (a cancel releasing a key, a requeue) split it, on the first
+-- read. Jobs stored by an older Quell hold these as fields of their own.
+local SPEC_FIELDS = {type = true, queue = true, key = true, max_attempts = true, created_at = true, headers = true}
+local SPEC_PATTERN = '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)$'
+
+-- Sets a loaded job's spec fields from its spec, on the first read of one
+-- (many transitions read none): fields the hash holds by name (an older
+-- Quell's job) are kept; a spec that does not parse leaves them ''.
+local function unpack_spec(j)
+  local spec = rawget(j, 'spec')
+  local typ, q, key, max_attempts, created, headers
+  if spec then typ, q, key, max_attempts, created, headers = MATCH(spec, SPEC_PATTERN) end
+  if rawget(j, 'type') == nil then rawset(j, 'type', typ or '') end
+  if rawget(j, 'queue') == nil then rawset(j, 'queue', q or '') end
+  if rawget(j, 'key') == nil then rawset(j, 'key', key or '') end
+  if rawget(j, 'max_attempts') == nil then rawset(j, 'max_attempts', max_attempts or '') end
+  if rawget(j, 'created_at') == nil then rawset(j, 'created_at', created or '') end
+  if rawget(j, 'headers') == nil then rawset(j, 'headers', headers or '') end
+end
+local JOB = {__index = function(j, k)
+  if SPEC_FIELDS[k] then
+    unpack_spec(j)
+    return rawget(j, k)
+  end
+  return ''
+end}
 
 -- A job's fields (and params and cursor) as a table, '' for absent ones, or
 -- nil if there is no such job. A hash that exists but lacks what every job
@@ -162,39 +203,41 @@ local EMPTY = {__index = function() return '' end}
 local function load(id)
   local v = redis.call('HGETALL', k_job(id))
   if #v == 0 then return nil end
-  -- Every field a job can have (the FIELDS of pack, and params and cursor),
-  -- '' until the hash says otherwise: one table sized once, where filling
-  -- an empty one would resize it five times, and pack() finds every field
-  -- without a metatable call. Same list as Job.fieldNames in Job.swift.
-  local j = setmetatable({id = '', type = '', queue = '', tenant = '', key = '', status = '',
-    progress = '', attempt = '', max_attempts = '', version = '', created_at = '', started_at = '',
+  -- Every field that changes (pack's, and params and cursor), '' until the
+  -- hash says otherwise: one table sized once, where filling an empty one
+  -- would resize it five times, and pack() finds every field without a
+  -- metatable call. The spec's fields come from JOB's __index when read.
+  local j = setmetatable({id = id, tenant = '', timeout = '', status = '', progress = '', attempt = '', version = '', started_at = '',
     heartbeat_at = '', completed_at = '', deadline_at = '', expected = '', worker = '', lease = '',
-    error = '', cancel_at = '', cancel_reason = '', timeout = '', total = '', headers = '',
-    paused_at = '', resumes = '', params = '', cursor = ''}, EMPTY)
+    error = '', cancel_at = '', cancel_reason = '', total = '', paused_at = '', resumes = '',
+    params = '', cursor = ''}, JOB)
   for i = 1, #v, 2 do j[v[i]] = v[i + 1] end
-  if j.id ~= id or not STATUSES[j.status] or not (SUCC[j.version] or tonumber(j.version)) or j.tenant == '' or j.queue == '' then
+  -- (A job with a spec has a queue: reading it here would split the spec.)
+  if j.id ~= id or not STATUSES[j.status] or not (SUCC[j.version] or tonumber(j.version)) or j.tenant == ''
+      or (not rawget(j, 'spec') and j.queue == '') then
     return nil, 'CORRUPT job ' .. id .. ' is malformed (status "' .. j.status .. '", version "' .. j.version .. '")'
   end
   return j
 end
 
+-- A spec's dedupe key ('' for none; nil if it does not parse).
+local function spec_key(spec)
+  return MATCH(spec, '^[^\31]*\31[^\31]*\31([^\31]*)\31')
+end
 
--- The job packed in one string: the FIELDS values in order, joined by the
--- unit separator (0x1f), which no field can hold (Swift validates or escapes
--- every text that reaches a field). One string instead of 46 arguments is
--- most of what makes events and replies cheap (Job(packed:) decodes it).
-local SEP = '\31'
--- One concatenation of all 26 (FIELDS, in order): Lua builds the string in
+-- The job packed in one string: id, the spec, tenant, timeout, then the
+-- fields that change, joined by SEP (Job.fieldNames in Job.swift, in order). One string instead
+-- of 52 arguments is most of what makes events and replies cheap
+-- (Job(packed:) decodes it). One concatenation: Lua builds the string in
 -- one pass, where a table and table.concat cost about three times as much.
 -- Absent fields must read as '' (load's metatable sees to that).
 local function pack(j)
-  return j.id .. SEP .. j.type .. SEP .. j.queue .. SEP .. j.tenant .. SEP
-    .. j.key .. SEP .. j.status .. SEP .. j.progress .. SEP .. j.attempt .. SEP
-    .. j.max_attempts .. SEP .. j.version .. SEP .. j.created_at .. SEP .. j.started_at .. SEP
-    .. j.heartbeat_at .. SEP .. j.completed_at .. SEP .. j.deadline_at .. SEP .. j.expected .. SEP
-    .. j.worker .. SEP .. j.lease .. SEP .. j.error .. SEP .. j.cancel_at .. SEP
-    .. j.cancel_reason .. SEP .. j.timeout .. SEP .. j.total .. SEP .. j.headers .. SEP
-    .. j.paused_at .. SEP .. j.resumes
+  local spec = rawget(j, 'spec') or (j.type .. SEP .. j.queue .. SEP .. j.key .. SEP .. j.max_attempts
+    .. SEP .. j.created_at .. SEP .. j.headers)
+  return j.id .. SEP .. spec .. SEP .. j.tenant .. SEP .. j.timeout .. SEP .. j.status .. SEP .. j.progress .. SEP .. j.attempt .. SEP
+    .. j.version .. SEP .. j.started_at .. SEP .. j.heartbeat_at .. SEP .. j.completed_at .. SEP
+    .. j.deadline_at .. SEP .. j.expected .. SEP .. j.worker .. SEP .. j.lease .. SEP .. j.error .. SEP
+    .. j.cancel_at .. SEP .. j.cancel_reason .. SEP .. j.total .. SEP .. j.paused_at .. SEP .. j.resumes
 end
 
 -- Jobs stored now, per tenant and status and over all tenants, live in one

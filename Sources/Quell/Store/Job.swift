@@ -159,25 +159,44 @@ public struct Job: Sendable, Equatable {
     /// How many times it was resumed after a pause.
     public var resumes: Int = 0
 
-    /// The hash fields a script reads for a job (all but `params`); events carry these.
-    static let fieldNames = ["id", "type", "queue", "tenant", "key", "status", "progress", "attempt",
-                             "max_attempts", "version", "created_at", "started_at", "heartbeat_at",
-                             "completed_at", "deadline_at", "expected", "worker", "lease", "error",
-                             "cancel_at", "cancel_reason", "timeout", "total", "headers", "paused_at", "resumes"]
+    /// A packed job's values, in order (events and script replies carry jobs
+    /// this way, all but `params`): the id, the spec's (`specNames`), then
+    /// the hash fields of their own.
+    static let fieldNames = ["id"] + specNames + ["tenant", "timeout", "status", "progress", "attempt", "version", "started_at",
+                             "heartbeat_at", "completed_at", "deadline_at", "expected", "worker", "lease", "error",
+                             "cancel_at", "cancel_reason", "total", "paused_at", "resumes"]
 
-    /// Decodes a job from its hash fields (HGETALL) or an event's fields.
-    /// Missing or malformed fields are a clear `QuellError.corrupt`, never a crash.
-    package init(fields f: [String: String]) throws {
-        try self.init(field: { f[Self.fieldNames[$0]] }, params: f["params"])
+    /// What never changes and start does not read, stored in one hash field,
+    /// `spec`, joined by 0x1F (see SPEC_FIELDS in lib.lua). A job stored by
+    /// an older Quell holds these (and its id) as hash fields of their own.
+    static let specNames = ["type", "queue", "key", "max_attempts", "created_at", "headers"]
+
+    /// Decodes a job from its hash fields (HGETALL of the key of job `id`,
+    /// which the hash holds only if an older Quell stored it). Missing or
+    /// malformed fields are a clear `QuellError.corrupt`, never a crash.
+    package init(fields f: [String: String], id: String? = nil) throws {
+        var spec: [Substring] = []
+        if let text = f["spec"] {
+            spec = text.split(separator: "\u{1F}", omittingEmptySubsequences: false)
+            guard spec.count == Self.specNames.count else {
+                throw QuellError.corrupt("job \(id ?? f["id"] ?? "?") has a spec of \(spec.count) fields, expected \(Self.specNames.count)")
+            }
+        }
+        try self.init(field: { i in
+            if i == Position.id { return f["id"] ?? id }
+            // A field of its own (an older Quell's job) or the spec's.
+            if i <= spec.count, let named = f[Self.fieldNames[i]] { return named }
+            return i <= spec.count ? String(spec[i - 1]) : f[Self.fieldNames[i]]
+        }, params: f["params"])
     }
 
     /// Positions in `fieldNames` (and in a packed job) of the fields read by name
     /// (the decoder below, `FinishedEvent`).
     enum Position {
-        static let id = 0, type = 1, queue = 2, tenant = 3, key = 4, status = 5, progress = 6, attempt = 7,
-                   maxAttempts = 8, version = 9, createdAt = 10, startedAt = 11, heartbeatAt = 12,
-                   completedAt = 13, deadlineAt = 14, expected = 15, worker = 16, error = 18,
-                   cancelAt = 19, cancelReason = 20, timeout = 21, headers = 23, pausedAt = 24, resumes = 25
+        static let id = 0, type = 1, queue = 2, key = 3, maxAttempts = 4, createdAt = 5, headers = 6, tenant = 7,
+                   timeout = 8, status = 9, progress = 10, attempt = 11, version = 12, startedAt = 13,
+                   heartbeatAt = 14, completedAt = 15, deadlineAt = 16, expected = 17, worker = 18, error = 20,
+                   cancelAt = 21, cancelReason = 22, pausedAt = 24, resumes = 25
     }
 
     /// The one decoder: `field(i)` is the value of `fieldNames[i]`, nil or

@@ -156,7 +156,7 @@ public final class JobStore: Sendable {
         guard JobID.isValid(id) else { throw .notFound(id) }
         let reply = try await mapped { try await redis.send(RedisCommand("HGETALL", keys.job(id))) }
         guard case .array(let items) = reply, !items.isEmpty else { throw .notFound(id) }
-        let job = try decode(reply)
+        let job = try decode(reply, id: id)
         if let tenant, job.tenant != tenant { throw .notFound(id) }
         return job
     }
@@ -199,7 +199,7 @@ public final class JobStore: Sendable {
             let loaded = try await checkedPipeline(ids.map { RedisCommand("HGETALL", keys.job($0)) })
             for (id, r) in zip(ids, loaded) {
                 guard case .array(let a) = r, !a.isEmpty else { continue }  // deleted meanwhile
-                let job = try decode(r)
+                let job = try decode(r, id: id)
                 if let status, job.status != status { continue }
                 if let tenant, job.tenant != tenant { continue }
                 out.append(job)
@@ -226,7 +226,7 @@ public final class JobStore: Sendable {
             let loaded = try await checkedPipeline(chunk.map { RedisCommand("HGETALL", keys.job($0)) })
             for (offset, (id, r)) in zip(chunk, loaded).enumerated() {
                 guard case .array(let a) = r, !a.isEmpty else { continue }  // deleted meanwhile
-                let job = try decode(r)
+                let job = try decode(r, id: id)
                 guard job.status == .running, tenant == nil || job.tenant == tenant else { continue }
                 out.append(job)
                 if out.count == limit { return JobPage(jobs: out, nextCursor: from + offset < ids.count - 1 ? id : nil) }
@@ -400,15 +400,16 @@ public final class JobStore: Sendable {
             if action == "worker_gone" { workers.append(id) } else { ids.append(id) }
         }
         let loaded = try await checkedPipeline(ids.map { RedisCommand("HGETALL", keys.job($0)) })
-        let jobs = try loaded.map { r throws(QuellError) in try decode(r) }
+        let jobs = try zip(ids, loaded).map { id, r throws(QuellError) in try decode(r, id: id) }
         return CleanupResult(cleaned: jobs.count, jobs: jobs, workersGone: workers)
     }
 
     // MARK: - Decoding
 
-    func decode(_ reply: RedisReply) throws(QuellError) -> Job {
+    /// Job `id` from its HGETALL.
+    func decode(_ reply: RedisReply, id: String) throws(QuellError) -> Job {
         do {
-            return try Job(fields: reply.pairs())
+            return try Job(fields: reply.pairs(), id: id)
         } catch let e as QuellError {
             throw e
         } catch {
