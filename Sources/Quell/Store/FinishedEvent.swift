@@ -5,8 +5,9 @@
 /// error), split around `heartbeat_at`, the one field written without a
 /// version (by heartbeats), which finish.lua puts in from the hash.
 ///
-/// finish.lua uses it only while the job is still `running` at `version`
-/// with the worker's lease: then the hash and the copy agree on every other
+/// finish.lua uses it only while the job is still at `version` (every change
+/// but a heartbeat bumps it, so the job is still this run, `running`, with
+/// the worker's lease): then the hash and the copy agree on every other
 /// field, and the event equals the one built from the hash (tested in
 /// FinishFromCopyTests).
 struct FinishedEvent {
