@@ -26,6 +26,9 @@ import Testing
         let queued = try await store.heartbeats(of: [job.id])
         #expect(queued[job.id] == JobHeartbeat(status: .queued, heartbeatAt: nil))
         let started = try #require(try await store.startJobs().first)
+        // Before its first heartbeat, a run's beat is its start (start writes no heartbeat_at).
+        #expect(try await store.heartbeats(of: [job.id])[job.id] == JobHeartbeat(status: .running, heartbeatAt: started.job.startedAt))
+        #expect(started.job.startedAt != nil)
         clock.advance(by: 1.5)
         _ = try await store.heartbeat(WorkerRegistration(id: "w1", queues: ["default"], slots: 1, busy: 1, startedAt: clock.now()),
                                       jobs: [(job.id, started.lease)])
