@@ -71,7 +71,7 @@ public struct QuellSettings: Sendable, Equatable {
         Variable(name: "QUELL_ABANDONED_TASK_LIMIT", defaultValue: "4",
                  summary: "more abandoned handlers than this: the worker exits (75)"),
         Variable(name: "QUELL_START_AHEAD", defaultValue: "1",
-                 summary: "after short runs, start up to twice the slots' number of jobs ahead of a free slot (0: never)"),
+                 summary: "after short runs, start up to three times the slots' number of jobs ahead of a free slot (0: never)"),
         Variable(name: "QUELL_RETENTION_SECONDS", defaultValue: "604800", summary: "keep finished jobs this long"),
         Variable(name: "QUELL_ENQUEUE_LINGER_MS", defaultValue: "0.5",
                  summary: "a single enqueue waits up to this for producers expected to share its call"),

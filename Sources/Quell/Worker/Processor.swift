@@ -120,7 +120,7 @@ final class Processor: Sendable {
         slots <= ridingSlots ? 2 : 1
     }
 
-    /// Jobs started ahead of a free slot, at most: twice the slots while
+    /// Jobs started ahead of a free slot, at most: three times the slots while
     /// riding (few slots), none above. A slot then refills from a job already
     /// started instead of waiting a round trip for the start that fills it —
     /// with 8 slots and short jobs the slots stood empty for that round trip
@@ -128,8 +128,12 @@ final class Processor: Sendable {
     /// 12 931–18 133 → 17 375–22 798 jobs/s, Redis µs per job 43–56 → 34–43,
     /// the start calls carrying twice the jobs; twice the slots against once:
     /// 23 218–29 030 → 24 351–33 761 jobs/s, round trips per job 0.13 →
-    /// 0.09; four times was not clearly better in two A/Bs). With many slots a start at
-    /// the first free slot already keeps Redis and the worker busy.
+    /// 0.09; three times against twice, through the realistic path
+    /// (`bench/peers/run --only throughput --quell-b`, three A/Bs): c8
+    /// median 26 180 → 29 399, 25 248 → 27 465, 31 586 → 34 302 jobs/s, c4
+    /// 2.87× → 3.67× Sidekiq's; four times against twice was not clearly
+    /// better in two A/Bs). With many slots a start at the first free
+    /// slot already keeps Redis and the worker busy.
     ///
     /// Only while runs are short (`shortRun`): a job started ahead is
     /// `running` in Redis before its handler runs, which is harmless for a
@@ -138,7 +142,7 @@ final class Processor: Sendable {
     /// `shortRun`, and a job that still waits `aheadWaitLimit` for a slot is
     /// given back to the front of its queue, its attempt refunded (`watchAhead`).
     static func aheadAllowance(slots: Int) -> Int {
-        slots <= ridingSlots ? 2 * slots : 0
+        slots <= ridingSlots ? 3 * slots : 0
     }
 
     /// How long a start waits after one that found fewer jobs than it had
