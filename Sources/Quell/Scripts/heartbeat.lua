@@ -27,9 +27,7 @@ for i = 10, #ARGV, 2 do
     out[#out + 1] = 'lost'
   else
     redis.call('HSET', k_job(id), 'heartbeat_at', ARGV[2])
-    local at = NOW + stale
-    if deadline and deadline + stale < at then at = deadline + stale end
-    defer('ZADD', K_ACTIVE, at, id)
+    defer('ZADD', K_ACTIVE, reap_score(NOW, deadline, stale), id)
     if status == 'cancelling' then
       out[#out + 1] = 'cancel'
     elseif status == 'pausing' then

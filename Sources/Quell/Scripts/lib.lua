@@ -170,6 +170,8 @@ local EMPTY = {__index = function() return '' end}
 -- match is about 20 k instructions), so only the rare transitions that read
 -- a spec field (a cancel releasing a key, a requeue) split it, on the first
 -- read. Jobs stored by an older Quell hold these as fields of their own.
+local SPEC_NAMES = {'type', 'queue', 'key', 'max_attempts', 'created_at', 'headers'}
+-- (Written out: no standard global such as ipairs is reachable at load time.)
 local SPEC_FIELDS = {type = true, queue = true, key = true, max_attempts = true, created_at = true, headers = true}
 local SPEC_PATTERN = '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)$'
 
@@ -178,14 +180,10 @@ local SPEC_PATTERN = '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)
 -- Quell's job) are kept; a spec that does not parse leaves them ''.
 local function unpack_spec(j)
   local spec = rawget(j, 'spec')
-  local typ, q, key, max_attempts, created, headers
-  if spec then typ, q, key, max_attempts, created, headers = MATCH(spec, SPEC_PATTERN) end
-  if rawget(j, 'type') == nil then rawset(j, 'type', typ or '') end
-  if rawget(j, 'queue') == nil then rawset(j, 'queue', q or '') end
-  if rawget(j, 'key') == nil then rawset(j, 'key', key or '') end
-  if rawget(j, 'max_attempts') == nil then rawset(j, 'max_attempts', max_attempts or '') end
-  if rawget(j, 'created_at') == nil then rawset(j, 'created_at', created or '') end
-  if rawget(j, 'headers') == nil then rawset(j, 'headers', headers or '') end
+  local values = spec and {MATCH(spec, SPEC_PATTERN)} or {}
+  for i, name in ipairs(SPEC_NAMES) do
+    if rawget(j, name) == nil then rawset(j, name, values[i] or '') end
+  end
 end
 local JOB = {__index = function(j, k)
   if SPEC_FIELDS[k] then
@@ -392,11 +390,15 @@ end
 -- When the reaper should look at an active job: its heartbeat going stale,
 -- or its deadline passing by the same grace (so a live worker gets the first
 -- chance to stop its own overdue job and release its key).
-local function reap_at(j, stale_ms)
-  local t = (last_beat(j) or NOW) + stale_ms
-  local d = tonumber(j.deadline_at)
-  if d and d + stale_ms < t then t = d + stale_ms end
+-- The same from a beat and a deadline (ms; deadline nil for none): start,
+-- heartbeat and reap_at share it.
+local function reap_score(beat, deadline, stale_ms)
+  local t = beat + stale_ms
+  if deadline and deadline + stale_ms < t then t = deadline + stale_ms end
   return t
+end
+local function reap_at(j, stale_ms)
+  return reap_score(last_beat(j) or NOW, tonumber(j.deadline_at), stale_ms)
 end
 
 -- True while stuck verdicts must wait: within stale_ms of the moment Redis

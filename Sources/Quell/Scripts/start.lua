@@ -44,10 +44,8 @@ local function times(seconds)
   local t = timing[seconds]
   if not t then
     local deadline = NOW + math.floor(seconds * 1000)
-    -- reap_at for a job that starts now: no heartbeat yet, the start is its beat.
-    local reap = NOW + stale
-    if deadline + stale < reap then reap = deadline + stale end
-    t = {int(deadline), int(reap)}
+    -- The start is the run's beat (no heartbeat yet).
+    t = {int(deadline), int(reap_score(NOW, deadline, stale))}
     timing[seconds] = t
   end
   return t

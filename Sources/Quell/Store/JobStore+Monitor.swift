@@ -34,11 +34,11 @@ extension JobStore {
     package func heartbeats(of ids: [String]) async throws(QuellError) -> [String: JobHeartbeat] {
         let valid = ids.filter(JobID.isValid)
         let replies = try await checkedPipeline(valid.map { RedisCommand("HMGET", keys.job($0), "status", "heartbeat_at", "started_at") })
+        func date(_ reply: RedisReply) -> Date? { reply.string.flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) } }
         var out: [String: JobHeartbeat] = [:]
         for (id, reply) in zip(valid, replies) {
             let fields = reply.array ?? []
             guard fields.count == 3, let status = fields[0].string else { continue }  // deleted meanwhile
-            func date(_ reply: RedisReply) -> Date? { reply.string.flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) } }
             let known = JobStatus(rawValue: status)
             out[id] = JobHeartbeat(status: known, heartbeatAt: Job.lastBeat(status: known, heartbeat: date(fields[1]), started: date(fields[2])))
         }
